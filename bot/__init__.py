@@ -1,0 +1,1 @@
+"""PatchPolicy core: questionnaire, policy model, rendering and wiring. No Slack imports here."""

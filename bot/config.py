@@ -1,0 +1,34 @@
+"""Settings from the environment and an optional .env file."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every variable is documented in .env.example."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str | None = None
+    database_url: str = "sqlite:///patchpolicy.db"
+    port: int = Field(default=3000, ge=1, le=65535)
+    host: str = "0.0.0.0"
+    log_level: str = "INFO"
+    server_threads: int = Field(default=16, ge=1, le=256)
+    console_user: str = "console"
+
+    @property
+    def has_slack(self) -> bool:
+        """True when a bot token is configured, so the bot should talk to Slack."""
+        return self.slack_bot_token is not None and bool(self.slack_bot_token.get_secret_value())
+
+    def web_api_url(self) -> str | None:
+        """SLACK_API_URL with the trailing slash slack_sdk needs to join method names."""
+        if not self.slack_api_url:
+            return None
+        return self.slack_api_url if self.slack_api_url.endswith("/") else self.slack_api_url + "/"

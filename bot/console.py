@@ -1,0 +1,121 @@
+"""The local console: the same conversation as in Slack, in a terminal, on the same core."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from bot.commands import parse_command
+from bot.core import Core
+from bot.directory import LocalDirectory
+from bot.questionnaire import Actor
+from bot.questions import slug
+from bot.views import Notice, Outcome, QuestionView, ResumeOffer, SummaryView
+
+_MARKS = {"info": "", "success": "✓ ", "warning": "! ", "error": "✗ "}
+BANNER = (
+    "PatchPolicy console: the bot without Slack, on the local database.\n"
+    "Type /patchpolicy new <client> to start, /patchpolicy help for commands, quit to leave."
+)
+
+
+class Console:
+    """Reads lines, runs them through the core, prints what the core says."""
+
+    def __init__(self, core: Core, actor: Actor, out: TextIO = sys.stdout) -> None:
+        self.core = core
+        self.actor = actor
+        self.out = out
+        self.offer: ResumeOffer | None = None
+
+    def run(self, lines: TextIO = sys.stdin) -> None:
+        """Loop until EOF or `quit`; works the same with a TTY or piped input."""
+        self.say(BANNER)
+        for raw in lines:
+            line = raw.rstrip("\n")
+            if line.strip().casefold() in {"quit", "exit"}:
+                break
+            self.handle(line)
+        self.say("Bye. Your answers are saved.")
+
+    def handle(self, line: str) -> None:
+        words = " ".join(line.split()).casefold()
+        if words.startswith("/"):
+            cmd = parse_command(line)
+            context = {}
+            if cmd.name == "new" and cmd.args:  # suggest a channel named after the client
+                context["channel"] = LocalDirectory().channel(f"#{slug(cmd.args)[:60]}-patching")
+            self.show(self.core.command(self.actor, cmd, context))
+        elif self.offer is not None and words in {"resume", "start over"}:
+            offer, self.offer = self.offer, None
+            qn = self.core.questionnaire
+            if words == "resume":
+                self.show(qn.act(self.actor, offer.draft_id, offer.seq, "resume"))
+            else:
+                self.show(qn.start_over(self.actor, offer.draft_id, offer.seq))
+        else:
+            self.show(self.core.questionnaire.text(self.actor, line))
+
+    def show(self, outcome: Outcome) -> None:
+        if outcome.closed is not None:
+            self.say(f"  → {outcome.closed.outcome}")
+        for reply in outcome.replies:
+            if isinstance(reply, Notice):
+                self.say(f"{_MARKS.get(reply.tone, '')}{reply.text}")
+            elif isinstance(reply, QuestionView):
+                self.say(render_question(reply))
+            elif isinstance(reply, SummaryView):
+                self.say(render_summary(reply))
+            elif isinstance(reply, ResumeOffer):
+                self.offer = reply if reply.is_owner else None
+                self.say(render_offer(reply))
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+
+def render_question(view: QuestionView) -> str:
+    q = view.question
+    lines = []
+    if view.error:
+        lines.append(f"✗ {view.error}")
+    lines.append(f"\n[{view.client_name} · {view.section_title} - {view.position} of {view.total}]")
+    lines.append(q.prompt)
+    if q.hint:
+        lines.append(f"  ({q.hint})")
+    if view.current_label is not None:
+        lines.append(f"  Current answer: {view.current_label}")
+    if q.type == "yesno":
+        lines.append("  yes / no")
+    for index, choice in enumerate(q.choices, start=1):
+        lines.append(f"  {index}) {choice.label}")
+    if q.type == "multi":
+        lines.append("  (pick several: e.g. 1,3)")
+    if view.recommended_label is not None:
+        lines.append(f"  [Enter] use recommended: {view.recommended_label}")
+    nav = ["back"] if not view.first else []
+    nav += ["summary"] if view.editing else ["skip", "pause", "rest (recommended for the rest of this section)"]
+    lines.append("  or type: " + " · ".join(nav))
+    return "\n".join(lines)
+
+
+def render_summary(view: SummaryView) -> str:
+    title = "Final answers" if view.finished else "Summary"
+    lines = [f"\n== {view.client_name}: {title} =="]
+    for section in view.sections:
+        lines.append(f"-- {section.title}")
+        lines += [f"  {item.number}. {item.prompt}\n     {item.label}" for item in section.items]
+    if not view.finished:
+        if view.missing:
+            lines.append(f"Still to answer: {', '.join(str(item.number) for item in view.missing)}")
+        lines.append("Type `edit <number>` to change an answer, or `finish`.")
+    return "\n".join(lines)
+
+
+def render_offer(offer: ResumeOffer) -> str:
+    if not offer.is_owner:
+        return f"{offer.client_name} already has an open draft, started by {offer.owner_id}."
+    return (
+        f"{offer.client_name} already has an open draft (question {offer.position} of {offer.total}). "
+        "Type `resume` to continue it, or `start over`."
+    )

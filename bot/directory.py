@@ -1,0 +1,42 @@
+"""Who and where: resolving channels and users typed in answers. Adapters supply the implementation."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Protocol
+
+_CHANNEL_NAME = re.compile(r"^#?([a-z0-9][a-z0-9_\-]{0,79})$")
+_USER_NAME = re.compile(r"^@?([\w.\-]{1,80})$")
+
+
+class Directory(Protocol):
+    """Resolves typed channel and user references; returns None when one does not exist."""
+
+    def channel(self, text: str) -> dict[str, Any] | None:
+        """{'id': ..., 'name': ...} for '#name' or an id."""
+        ...
+
+    def users(self, text: str) -> list[dict[str, Any]] | None:
+        """[{'id': ..., 'name': ...}] for the people named in text; None if any is unknown."""
+        ...
+
+
+class LocalDirectory:
+    """The console's directory: any well-formed '#channel' or '@person' exists."""
+
+    def channel(self, text: str) -> dict[str, Any] | None:
+        match = _CHANNEL_NAME.match(text.strip().lower())
+        if not match:
+            return None
+        return {"id": f"#{match.group(1)}", "name": match.group(1)}
+
+    def users(self, text: str) -> list[dict[str, Any]] | None:
+        found = []
+        for token in re.split(r"[\s,]+", text.strip()):
+            if not token:
+                continue
+            match = _USER_NAME.match(token)
+            if not match:
+                return None
+            found.append({"id": f"@{match.group(1)}", "name": match.group(1)})
+        return found or None

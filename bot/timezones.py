@@ -1,0 +1,44 @@
+"""IANA time zone names: exact matches, case and spacing forgiven, and 'did you mean' suggestions."""
+
+from __future__ import annotations
+
+import difflib
+from functools import lru_cache
+from zoneinfo import available_timezones
+
+
+class TimezoneError(ValueError):
+    """Not an IANA zone; `suggestion` is the closest real one, if any."""
+
+    def __init__(self, text: str, suggestion: str | None) -> None:
+        super().__init__(text)
+        self.suggestion = suggestion
+
+
+@lru_cache(maxsize=1)
+def _zones() -> dict[str, str]:
+    """Canonical region/city zones (and UTC), keyed by a forgiving lowercase form."""
+    names = {z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/", "US/"))}
+    names.add("UTC")
+    return {_key(name): name for name in names}
+
+
+def _key(text: str) -> str:
+    return text.strip().lower().replace(" ", "_")
+
+
+def resolve_timezone(text: str) -> str:
+    """Return the canonical IANA name for `text`, or raise TimezoneError with a suggestion."""
+    zones = _zones()
+    key = _key(text)
+    if key in zones:
+        return zones[key]
+    by_city = {name.rsplit("/", 1)[-1].lower(): name for name in zones.values()}
+    if key in by_city:
+        raise TimezoneError(text, by_city[key])
+    close = difflib.get_close_matches(key, list(zones), n=1, cutoff=0.6)
+    if not close:
+        close_city = difflib.get_close_matches(key.rsplit("/", 1)[-1], list(by_city), n=1, cutoff=0.7)
+        return_zone = by_city[close_city[0]] if close_city else None
+        raise TimezoneError(text, return_zone)
+    raise TimezoneError(text, zones[close[0]])

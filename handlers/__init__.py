@@ -1,0 +1,16 @@
+"""Slack listeners: thin adapters that parse, call the core and build blocks."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.core import Core
+from handlers import actions, commands, dedupe, messages
+
+
+def register_all(app: App, core: Core) -> None:
+    """Register every listener of the bot on `app`."""
+    dedupe.register(app, core.db, core.clock)
+    commands.register(app, core)
+    actions.register(app, core)
+    messages.register(app, core)

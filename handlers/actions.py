@@ -1,0 +1,75 @@
+"""Buttons and selects of the questionnaire. Each carries the draft and step it was made for."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.core import Core
+from bot.questionnaire import Actor
+from handlers.blocks import decode
+from handlers.deliver import deliver
+
+_SIMPLE = {
+    "recommended": "recommended",
+    "back": "back",
+    "skip": "skip",
+    "pause": "pause",
+    "rest": "rest",
+    "summary": "summary",
+    "finish": "finish",
+    "resume": "resume",
+}
+_PRESS = re.compile(
+    r"^pp\.(choice\.\d+|recommended|back|skip|pause|rest|summary|finish|resume|startover|save|"
+    r"select|edit|channel|user|users)$"
+)
+
+
+def register(app: App, core: Core) -> None:
+    @app.action("pp.check")
+    def toggle(ack: Ack) -> None:
+        ack()  # ticking a box changes nothing until Save selection
+
+    @app.action(_PRESS)
+    def press(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        user = body["user"]
+        actor = Actor(user["id"], user.get("username") or user.get("name") or user["id"])
+        kind = action["action_id"].split(".", 1)[1]
+        qn = core.questionnaire
+        draft_id, seq, question_id, value = _reference(action)
+        if kind == "startover":
+            outcome = qn.start_over(actor, draft_id, seq)
+        elif kind in _SIMPLE:
+            outcome = qn.act(actor, draft_id, seq, _SIMPLE[kind], question_id or None)
+        elif kind == "edit":
+            outcome = qn.act(actor, draft_id, seq, "edit", question_id)
+        else:
+            outcome = qn.act(actor, draft_id, seq, "answer", question_id, _raw(kind, value, action, body))
+        deliver(client, qn, outcome, body["channel"]["id"], user=actor.id)
+
+
+def _reference(action: dict[str, Any]) -> tuple[int, int, str, str]:
+    """Selects carry the reference in the block id; buttons and options in their value."""
+    if action.get("selected_option"):
+        return decode(action["selected_option"]["value"])
+    if action.get("value"):
+        return decode(action["value"])
+    return decode(action["block_id"].split("|", 1)[1])
+
+
+def _raw(kind: str, value: str, action: dict[str, Any], body: dict[str, Any]) -> Any:
+    if kind == "save":
+        state = ((body.get("state") or {}).get("values") or {}).get("multi", {}).get("pp.check", {})
+        return [o["value"] for o in state.get("selected_options") or []]
+    if kind == "channel":
+        return action.get("selected_conversation") or ""
+    if kind == "user":
+        return action.get("selected_user") or ""
+    if kind == "users":
+        return " ".join(action.get("selected_users") or [])
+    return value

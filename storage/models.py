@@ -1,0 +1,78 @@
+"""SQLModel tables. Schema changes go through an Alembic migration in storage/migrations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def _dt(nullable: bool = False) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable))
+
+
+class Client(SQLModel, table=True):
+    """A managed client. `key` is the case-insensitive unique name (`acme` finds `Acme`)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=80, unique=True, index=True)
+    name: str = Field(max_length=80)
+    timezone: str | None = Field(default=None, max_length=64)
+    channel_id: str | None = Field(default=None, max_length=80)
+    channel_name: str | None = Field(default=None, max_length=80)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = _dt()
+
+
+class Draft(SQLModel, table=True):
+    """A questionnaire in progress (or finished) for one client. One open draft per client."""
+
+    __table_args__ = (
+        Index(
+            "uq_draft_open_per_client",
+            "client_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    owner_id: str = Field(max_length=64, index=True)
+    status: str = Field(default="open", max_length=16)
+    mode: str = Field(default="asking", max_length=16)
+    current_qid: str | None = Field(default=None, max_length=120)
+    paused: bool = False
+    seq: int = 0
+    dm_channel: str | None = Field(default=None, max_length=64)
+    prompt_ts: str | None = Field(default=None, max_length=64)
+    context: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _dt()
+    updated_at: datetime = _dt()
+    completed_at: datetime | None = _dt(nullable=True)
+
+
+class Answer(SQLModel, table=True):
+    """The current answer to one question of one draft; `skipped` answers carry no value."""
+
+    __table_args__ = (UniqueConstraint("draft_id", "question_id", name="uq_answer_draft_question"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="draft.id", index=True)
+    question_id: str = Field(max_length=120)
+    value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    skipped: bool = False
+    answered_by: str = Field(max_length=64)
+    answered_at: datetime = _dt()
+
+
+class ProcessedRequest(SQLModel, table=True):
+    """Slack deliveries already handled (event ids, retried requests): a unique key dedupes them."""
+
+    key: str = Field(primary_key=True, max_length=200)
+    seen_at: datetime = _dt()

@@ -1,0 +1,270 @@
+"""A loopback fake of the Slack Web API: records every call and rejects what Slack would reject."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlparse
+
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
+
+TOKEN = "xoxb-test-token"
+BOT_USER = "UBOT"
+BOT_ID = "BBOT"
+MESSAGE_BLOCKS = 50
+VIEW_BLOCKS = 100
+MESSAGE_TEXT = 12_000
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+
+
+@dataclass
+class Fault:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+    times: int = 1
+
+
+def _block_text(node: Any) -> int:
+    """Characters of text anywhere in a block tree (what msg_blocks_too_long counts, roughly)."""
+    if isinstance(node, dict):
+        own = len(node["text"]) if isinstance(node.get("text"), str) else 0
+        return own + sum(_block_text(v) for k, v in node.items() if k != "text" or not isinstance(v, str))
+    if isinstance(node, list):
+        return sum(_block_text(v) for v in node)
+    return 0
+
+
+def check_blocks(blocks: Any, limit: int) -> str | None:
+    """None when Slack would accept these blocks, else the error Slack answers."""
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    if not isinstance(blocks, list) or len(blocks) > limit:
+        return "invalid_blocks"
+    try:
+        for raw in blocks:
+            parsed = Block.parse(raw)
+            if parsed is None:
+                return "invalid_blocks"
+            parsed.to_dict()  # slack_sdk validates every field limit while serialising
+    except (SlackObjectFormationError, KeyError, TypeError, ValueError):
+        return "invalid_blocks"
+    if limit == MESSAGE_BLOCKS and _block_text(blocks) > MESSAGE_TEXT:
+        return "msg_blocks_too_long"
+    return None
+
+
+class FakeSlack:
+    """Start with `start()`; point WebClient at `url`. Every call lands in `calls`."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, dict[str, Any]] = {}
+        self.faults: dict[str, list[Fault]] = {}
+        self._ts = itertools.count(1)
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/api/"
+
+    # ----- set-up ------------------------------------------------------------------------------
+
+    def start(self) -> FakeSlack:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def add_user(self, user_id: str, name: str, tz: str = "Europe/London", **extra: Any) -> None:
+        self.users[user_id] = {
+            "id": user_id,
+            "name": name.lower(),
+            "tz": tz,
+            "deleted": False,
+            "profile": {"display_name": name, "real_name": name},
+            **extra,
+        }
+
+    def add_channel(self, channel_id: str, name: str) -> None:
+        self.channels[channel_id] = {"id": channel_id, "name": name, "is_channel": True}
+
+    def fail(
+        self, method: str, status: int, error: str = "ratelimited", retry_after: int | None = None, times: int = 1
+    ) -> None:
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        self.faults.setdefault(method, []).append(Fault(status, {"ok": False, "error": error}, headers, times))
+
+    # ----- reading what happened ----------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def posts(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Snapshots of the messages posted, in order, as they look now (after any chat.update)."""
+        with self._lock:
+            found = [copy.deepcopy(m) for m in self.messages.values() if channel is None or m["channel"] == channel]
+        return sorted(found, key=lambda m: float(m["ts"]))
+
+    def last_post(self, channel: str | None = None) -> dict[str, Any]:
+        return self.posts(channel)[-1]
+
+    def wait_for(self, method: str, count: int, timeout: float = 5.0) -> list[Call]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            calls = self.calls_to(method)
+            if len(calls) >= count:
+                return calls
+            time.sleep(0.005)
+        raise AssertionError(f"expected {count} {method} calls, saw {len(self.calls_to(method))}")
+
+    # ----- the API ------------------------------------------------------------------------------
+
+    def _answer(self, method: str, args: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        with self._lock:
+            self.calls.append(Call(method, args))
+            queue = self.faults.get(method) or []
+            if queue:
+                fault = queue[0]
+                fault.times -= 1
+                if fault.times <= 0:
+                    queue.pop(0)
+                return fault.status, fault.body, fault.headers
+            handler = getattr(self, "_api_" + method.replace(".", "_"), None)
+            if handler is None:
+                return 200, {"ok": False, "error": "unknown_method"}, {}
+            return 200, handler(args), {}
+
+    def _api_auth_test(self, _args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://fake.slack.test/",
+            "team": "Fake",
+            "user": "patchpolicy",
+            "team_id": "T1",
+            "user_id": BOT_USER,
+            "bot_id": BOT_ID,
+        }
+
+    def _message_error(self, args: dict[str, Any]) -> str | None:
+        if "blocks" in args:
+            if not args.get("text"):
+                return "missing_text_fallback"  # Slack accepts it with a warning; we treat it as a bug
+            return check_blocks(args["blocks"], MESSAGE_BLOCKS)
+        if not args.get("text"):
+            return "no_text"
+        return None
+
+    def _api_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        error = self._message_error(args)
+        if error:
+            return {"ok": False, "error": error}
+        channel = args["channel"]
+        ts = f"{1_700_000_000 + next(self._ts)}.000100"
+        blocks = json.loads(args["blocks"]) if isinstance(args.get("blocks"), str) else args.get("blocks")
+        message = {
+            "channel": channel,
+            "ts": ts,
+            "text": args.get("text"),
+            "blocks": blocks,
+            "thread_ts": args.get("thread_ts"),
+            "updates": 0,
+        }
+        self.messages[(channel, ts)] = message
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _api_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        error = self._message_error(args)
+        if error:
+            return {"ok": False, "error": error}
+        message = self.messages.get((args["channel"], args["ts"]))
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        blocks = json.loads(args["blocks"]) if isinstance(args.get("blocks"), str) else args.get("blocks")
+        message.update(text=args.get("text"), blocks=blocks, updates=message["updates"] + 1)
+        return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
+
+    def _api_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        error = self._message_error(args)
+        if error:
+            return {"ok": False, "error": error}
+        return {"ok": True, "message_ts": f"{1_700_000_000 + next(self._ts)}.000200"}
+
+    def _api_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "channel": {"id": "D" + str(args["users"]).split(",")[0]}}
+
+    def _api_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(args.get("channel", ""))
+        return {"ok": True, "channel": channel} if channel else {"ok": False, "error": "channel_not_found"}
+
+    def _api_conversations_list(self, _args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "channels": list(self.channels.values()),
+            "response_metadata": {"next_cursor": ""},
+        }
+
+    def _api_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(args.get("user", ""))
+        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+
+    def _api_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = json.loads(args["view"]) if isinstance(args["view"], str) else args["view"]
+        error = check_blocks(view.get("blocks", []), VIEW_BLOCKS)
+        return {"ok": False, "error": error} if error else {"ok": True, "view": {**view, "id": "V1"}}
+
+    _api_views_publish = _api_views_open
+    _api_views_update = _api_views_open
+    _api_views_push = _api_views_open
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _serve(self) -> None:
+                url = urlparse(self.path)
+                method = url.path.rsplit("/", 1)[-1]
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode() if length else ""
+                args: dict[str, Any] = dict(parse_qsl(url.query))
+                if raw:
+                    if "json" in (self.headers.get("Content-Type") or ""):
+                        args.update(json.loads(raw))
+                    else:
+                        args.update(dict(parse_qsl(raw)))
+                if self.headers.get("Authorization") != f"Bearer {TOKEN}" and args.get("token") != TOKEN:
+                    status, body, headers = 200, {"ok": False, "error": "invalid_auth"}, {}
+                else:
+                    status, body, headers = fake._answer(method, args)
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = _serve
+            do_POST = _serve
+
+        return Handler

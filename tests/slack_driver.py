@@ -1,0 +1,293 @@
+"""Driving the real bot over HTTP as Slack does: signed requests, real payload shapes."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from slack_sdk.signature import SignatureVerifier
+from waitress.server import create_server
+
+from bot.app import create_app
+from bot.clock import Clock
+from bot.config import Settings
+from bot.server import wsgi_app
+from storage.db import Database
+from tests.fake_slack import TOKEN, FakeSlack
+
+SIGNING_SECRET = "test-signing-secret"
+
+
+class TrackingExecutor(ThreadPoolExecutor):
+    """Bolt's listener executor, counting work in flight so tests can wait for the bot to settle."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=8)
+        self._pending = 0
+        self._cond = threading.Condition()
+        self.errors: list[BaseException] = []
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        with self._cond:
+            self._pending += 1
+
+        def run():  # type: ignore[no-untyped-def]
+            try:
+                return fn(*args, **kwargs)
+            except BaseException as err:
+                self.errors.append(err)
+                raise
+            finally:
+                with self._cond:
+                    self._pending -= 1
+                    self._cond.notify_all()
+
+        return super().submit(run)
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._pending == 0, timeout=timeout):
+                raise AssertionError("the bot did not settle")
+
+
+@dataclass
+class Response:
+    status: int
+    body: str
+
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.body)
+
+
+class BotUnderTest:
+    """The real app behind waitress on loopback, talking to a FakeSlack, on a real SQLite file."""
+
+    def __init__(self, fake: FakeSlack, db_url: str, clock: Clock) -> None:
+        self.fake = fake
+        self.settings = Settings(
+            slack_bot_token=TOKEN,
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=fake.url,
+            database_url=db_url,
+            _env_file=None,
+        )
+        self.db = Database(db_url)
+        self.db.migrate()
+        self.executor = TrackingExecutor()
+        self.app = create_app(self.settings, self.db, clock, listener_executor=self.executor)
+        self.server = create_server(wsgi_app(self.app, self.db), host="127.0.0.1", port=0, threads=8)
+        self.url = f"http://127.0.0.1:{self.server.effective_port}"
+        self._thread = threading.Thread(target=self.server.run, daemon=True)
+        self._thread.start()
+        self._ids = itertools.count(1)
+
+    def stop(self) -> None:
+        self.settle()
+        self.server.close()
+        self.executor.shutdown(wait=True)
+        self.db.dispose()
+
+    def settle(self) -> None:
+        """Wait until every listener started so far has finished its work after the ack."""
+        self.executor.wait_idle()
+        assert not self.executor.errors, self.executor.errors
+
+    # ----- raw HTTP ---------------------------------------------------------------------------
+
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        signed: bool = True,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        ts = str(timestamp if timestamp is not None else int(time.time()))
+        all_headers = {"Content-Type": content_type, **(headers or {})}
+        if signed:
+            all_headers["X-Slack-Request-Timestamp"] = ts
+            all_headers["X-Slack-Signature"] = signature or SignatureVerifier(SIGNING_SECRET).generate_signature(
+                timestamp=ts, body=body
+            )
+        request = urllib.request.Request(self.url + "/slack/events", data=body.encode(), headers=all_headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return Response(response.status, response.read().decode())
+        except urllib.error.HTTPError as err:
+            return Response(err.code, err.read().decode())
+
+    def get(self, path: str) -> Response:
+        with urllib.request.urlopen(self.url + path, timeout=10) as response:
+            return Response(response.status, response.read().decode())
+
+    # ----- what Slack sends -------------------------------------------------------------------
+
+    def command_body(self, text: str, user: str, channel: str = "C0GENERAL", channel_name: str = "general") -> str:
+        return urlencode(
+            {
+                "token": "legacy",
+                "team_id": "T1",
+                "team_domain": "fake",
+                "channel_id": channel,
+                "channel_name": channel_name,
+                "user_id": user,
+                "user_name": self.fake.users.get(user, {}).get("name", user),
+                "command": "/patchpolicy",
+                "text": text,
+                "api_app_id": "A1",
+                "is_enterprise_install": "false",
+                "response_url": "http://127.0.0.1:9/response",
+                "trigger_id": f"trig-{next(self._ids)}",
+            }
+        )
+
+    def command(self, text: str, user: str = "UTECH", settle: bool = True, **kw: str) -> Response:
+        response = self.post(self.command_body(text, user, **kw), "application/x-www-form-urlencoded")
+        if settle:
+            self.settle()
+        return response
+
+    def dm(self, text: str, user: str = "UTECH", settle: bool = True, event_id: str | None = None) -> Response:
+        """A message typed in the bot's DM. Slack escapes &, < and > in it, as here."""
+        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        body = json.dumps(
+            {
+                "token": "legacy",
+                "team_id": "T1",
+                "api_app_id": "A1",
+                "type": "event_callback",
+                "event_id": event_id or f"Ev{next(self._ids):08d}",
+                "event_time": int(time.time()),
+                "event": {
+                    "type": "message",
+                    "channel_type": "im",
+                    "channel": f"D{user}",
+                    "user": user,
+                    "text": escaped,
+                    "ts": f"{time.time():.6f}",
+                },
+            }
+        )
+        response = self.post(body, "application/json")
+        if settle:
+            self.settle()
+        return response
+
+    def click(
+        self,
+        message: dict[str, Any],
+        action_id: str,
+        user: str = "UTECH",
+        label: str | None = None,
+        selected: Any = None,
+        checked: list[str] | None = None,
+        settle: bool = True,
+    ) -> Response:
+        """Press a button (or choose in a select) of a message the bot posted."""
+        block, element = find_element(message, action_id, label)
+        action: dict[str, Any] = {
+            "action_id": element["action_id"],
+            "block_id": block.get("block_id", "b"),
+            "type": element["type"],
+            "action_ts": f"{time.time():.6f}",
+        }
+        if element["type"] == "button":
+            action["value"] = element.get("value", "")
+        elif element["type"] == "static_select":
+            options = element.get("options") or [o for g in element.get("option_groups", []) for o in g["options"]]
+            option = next(
+                o
+                for o in options
+                if selected in (o["text"]["text"], o["value"]) or o["text"]["text"].startswith(str(selected))
+            )
+            action["selected_option"] = option
+        elif element["type"] == "conversations_select":
+            action["selected_conversation"] = selected
+        elif element["type"] == "users_select":
+            action["selected_user"] = selected
+        elif element["type"] == "multi_users_select":
+            action["selected_users"] = selected
+        state: dict[str, Any] = {"values": {}}
+        if checked is not None:
+            options = find_element(message, "pp.check")[1]["options"]
+            state["values"]["multi"] = {
+                "pp.check": {"type": "checkboxes", "selected_options": [o for o in options if o["value"] in checked]}
+            }
+        payload = {
+            "type": "block_actions",
+            "team": {"id": "T1"},
+            "api_app_id": "A1",
+            "token": "legacy",
+            "user": {"id": user, "username": self.fake.users.get(user, {}).get("name", user), "team_id": "T1"},
+            "container": {"type": "message", "message_ts": message["ts"], "channel_id": message["channel"]},
+            "channel": {"id": message["channel"], "name": "directmessage"},
+            "message": {"ts": message["ts"], "text": message["text"], "blocks": message["blocks"]},
+            "trigger_id": f"trig-{next(self._ids)}",
+            "response_url": "http://127.0.0.1:9/response",
+            "state": state,
+            "actions": [action],
+        }
+        response = self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+        if settle:
+            self.settle()
+        return response
+
+
+def find_element(message: dict[str, Any], action_id: str, label: str | None = None) -> tuple[dict, dict]:
+    """The block and element of a message with this action_id (and button label, if given)."""
+    for block in message.get("blocks") or []:
+        elements = block.get("elements", []) if block["type"] == "actions" else []
+        if block["type"] == "section" and block.get("accessory"):
+            elements = [block["accessory"]]
+        for element in elements:
+            if element.get("action_id") != action_id and not element.get("action_id", "").startswith(action_id + "."):
+                continue
+            if label is None or element.get("text", {}).get("text") == label:
+                return block, element
+    raise AssertionError(f"no element {action_id} {label or ''} in message: {json.dumps(message)[:600]}")
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """Everything a user reads in a message: its blocks' text, in order."""
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                parts.append(node["text"])
+            for key, value in node.items():
+                if key != "text" or not isinstance(value, str):
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(message.get("blocks") or [])
+    return "\n".join(parts) if parts else message.get("text") or ""
+
+
+def mrkdwn_texts(message: dict[str, Any]) -> list[str]:
+    """Every mrkdwn text object of a message: where Slack would turn <...> into pings and links."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "mrkdwn":
+                found.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(message.get("blocks") or [])
+    return found

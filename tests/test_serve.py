@@ -1,0 +1,85 @@
+"""`patchpolicy serve` as a real process: token checks at start, HTTP mode on PORT."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.fake_slack import TOKEN
+
+
+def env_for(tmp_path: Path, fake_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}", SLACK_API_URL=fake_url, **extra)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_without_a_token_explains_what_to_set(tmp_path, fake):
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"],
+        env=env_for(tmp_path, fake.url),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "SLACK_BOT_TOKEN is not set" in done.stderr
+
+
+def test_serve_with_a_token_slack_refuses_exits_with_a_clear_message(tmp_path, fake):
+    env = env_for(tmp_path, fake.url, SLACK_BOT_TOKEN="xoxb-wrong", SLACK_SIGNING_SECRET="s3cret-value")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert "Slack did not accept SLACK_BOT_TOKEN" in done.stderr
+    assert "xoxb-wrong" not in done.stderr + done.stdout and "s3cret-value" not in done.stderr + done.stdout
+
+
+def test_serve_in_http_mode_answers_health_checks(tmp_path, fake):
+    port = free_port()
+    env = env_for(
+        tmp_path,
+        fake.url,
+        SLACK_BOT_TOKEN=TOKEN,
+        SLACK_SIGNING_SECRET="s3cret-value",
+        PORT=str(port),
+        HOST="127.0.0.1",
+        LOG_LEVEL="DEBUG",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        body = None
+        for _ in range(200):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                    body = json.loads(response.read())
+                    break
+            except OSError:
+                time.sleep(0.05)
+        assert body == {"status": "ok", "database": "ok"}
+        assert [c.method for c in fake.calls] == ["auth.test"]
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=20)[0]
+    assert TOKEN not in output and "s3cret-value" not in output

@@ -7,9 +7,15 @@ from dataclasses import dataclass
 HELP = (
     ("new <client>", "Write a client's patch policy, one question at a time, in a DM."),
     ("resume [client]", "Continue your policy draft where you left off."),
+    ("publish <client>", "Publish the finished policy as the next version, in the client's channel."),
+    ("show <client> [section]", "The current SOP, or one section: e.g. `show acme reboot`."),
+    ("list", "Every client with its status, owner and next patch window."),
+    ("edit <client>", "Change the published policy: a new draft, straight to the summary."),
+    ("history <client>", "The published versions, with who published them and when."),
+    ("diff <client> [vA vB]", "What changed between two versions, answer by answer."),
+    ("export <client> [md|html]", "The SOP as a Markdown or printable HTML file."),
     ("help", "Show this list."),
 )
-DM_COMMANDS = {"new", "resume"}
 MAX_ARGS = 200
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from bot.commands import parse_command
@@ -10,7 +11,17 @@ from bot.core import Core
 from bot.directory import LocalDirectory
 from bot.questionnaire import Actor
 from bot.questions import slug
-from bot.views import Notice, Outcome, QuestionView, ResumeOffer, SummaryView
+from bot.views import (
+    ExportFile,
+    Notice,
+    Outcome,
+    PublishOffer,
+    QuestionView,
+    ResumeOffer,
+    ShowView,
+    SummaryView,
+    TableView,
+)
 
 _MARKS = {"info": "", "success": "✓ ", "warning": "! ", "error": "✗ "}
 BANNER = (
@@ -45,7 +56,7 @@ class Console:
             context = {}
             if cmd.name == "new" and cmd.args:  # suggest a channel named after the client
                 context["channel"] = LocalDirectory().channel(f"#{slug(cmd.args)[:60]}-patching")
-            self.show(self.core.command(self.actor, cmd, context))
+            self.show(self.core.command(self.actor, cmd, context, format_name="md"))
         elif self.offer is not None and words in {"resume", "start over"}:
             offer, self.offer = self.offer, None
             qn = self.core.questionnaire
@@ -59,9 +70,25 @@ class Console:
     def show(self, outcome: Outcome) -> None:
         if outcome.closed is not None:
             self.say(f"  → {outcome.closed.outcome}")
+        if outcome.published is not None:
+            published = outcome.published
+            self.say(published.markdown)
+            self.core.publisher.mark_posted(published.version_id, "console", "console", None)
+            self.say(f"✓ Published {published.overview.client_name}'s SOP v{published.overview.version}.")
         for reply in outcome.replies:
             if isinstance(reply, Notice):
-                self.say(f"{_MARKS.get(reply.tone, '')}{reply.text}")
+                link = f" {reply.link[1]}: {reply.link[0]}" if reply.link else ""
+                self.say(f"{_MARKS.get(reply.tone, '')}{reply.text}{link}")
+            elif isinstance(reply, PublishOffer):
+                self.say(f"Publish it with `/patchpolicy publish {reply.client_name}`.")
+            elif isinstance(reply, ShowView):
+                self.say(render_show(reply))
+            elif isinstance(reply, TableView):
+                self.say(render_table(reply))
+            elif isinstance(reply, ExportFile):
+                target = Path.cwd() / reply.filename
+                target.write_text(reply.content, encoding="utf-8")
+                self.say(f"✓ Wrote {target}")
             elif isinstance(reply, QuestionView):
                 self.say(render_question(reply))
             elif isinstance(reply, SummaryView):
@@ -109,6 +136,31 @@ def render_summary(view: SummaryView) -> str:
         if view.missing:
             lines.append(f"Still to answer: {', '.join(str(item.number) for item in view.missing)}")
         lines.append("Type `edit <number>` to change an answer, or `finish`.")
+    return "\n".join(lines)
+
+
+def render_show(view: ShowView) -> str:
+    o = view.overview
+    lines = [f"\n# {o.client_name}: patch management SOP v{o.version}"]
+    if view.section is not None:
+        return "\n".join([*lines, f"## {view.section.title}", view.body or ""])
+    lines += [
+        f"Owner: {o.owner} · Approver: {o.approver} · Effective: {o.effective} · Next review: {o.next_review}",
+        "Next patch windows:",
+        *[f"  - {w.group}: {w.local}" for w in o.windows],
+        "Deadlines:",
+        *[f"  - {t[0]}: {t[2]}" for t in o.tiers],
+        "Sections: " + ", ".join(s.title for s in view.sections),
+        f"Show one with `/patchpolicy show {o.client_name} <words>`, e.g. reboot, windows, oob.",
+    ]
+    return "\n".join(lines)
+
+
+def render_table(view: TableView) -> str:
+    lines = [f"\n== {view.title} ==", " | ".join(view.headers)]
+    lines += [" | ".join(row) for row in view.rows]
+    if view.footer:
+        lines.append(view.footer)
     return "\n".join(lines)
 
 

@@ -7,7 +7,10 @@ from typing import Any
 from bot.clock import Clock
 from bot.commands import Command, help_text, parse_command
 from bot.directory import Directory
+from bot.lookup import find_client
+from bot.publishing import Publisher
 from bot.questionnaire import Actor, Questionnaire
+from bot.reading import Reader
 from bot.views import Notice, Outcome
 from storage.db import Database
 
@@ -19,12 +22,57 @@ class Core:
         self.db = db
         self.clock = clock
         self.questionnaire = Questionnaire(db, clock, directory)
+        self.publisher = Publisher(db, clock, self.questionnaire)
+        self.reader = Reader(db, clock, self.publisher)
 
-    def command(self, actor: Actor, command: Command | str, context: dict[str, Any] | None = None) -> Outcome:
+    def command(
+        self, actor: Actor, command: Command | str, context: dict[str, Any] | None = None, format_name: str = "mrkdwn"
+    ) -> Outcome:
         """Run one `/patchpolicy` command."""
         cmd = parse_command(command) if isinstance(command, str) else command
         if cmd.name == "new":
             return self.questionnaire.start(actor, cmd.args, context or {})
         if cmd.name == "resume":
             return self.questionnaire.resume(actor, cmd.args or None)
+        if cmd.name == "publish":
+            return self.publish(actor, client_name=cmd.args)
+        if cmd.name == "edit":
+            return self.edit(actor, cmd.args, context or {})
+        if cmd.name == "show":
+            return Outcome([self.reader.show(cmd.args, format_name)])
+        if cmd.name == "list":
+            return Outcome([self.reader.clients()])
+        if cmd.name == "history":
+            return Outcome([self.reader.history(cmd.args)])
+        if cmd.name == "diff":
+            return Outcome([self.reader.diff(cmd.args)])
+        if cmd.name == "export":
+            words = cmd.args.split()
+            kind = words[-1].casefold() if len(words) > 1 and words[-1].casefold() in {"md", "html"} else "md"
+            name = " ".join(words[:-1]) if len(words) > 1 and words[-1].casefold() in {"md", "html"} else cmd.args
+            return Outcome([self.reader.export(name, kind)])
         return Outcome([Notice(help_text(cmd.unknown))])
+
+    def publish(self, actor: Actor, client_name: str | None = None, draft_id: int | None = None) -> Outcome:
+        """Store the next version; the adapter posts it (Outcome.published) and reports back."""
+        result = self.publisher.publish(actor, client_name=client_name, draft_id=draft_id)
+        if isinstance(result, Notice):
+            return Outcome([result])
+        return Outcome(published=result)
+
+    def edit(self, actor: Actor, client_name: str, context: dict[str, Any]) -> Outcome:
+        with self.db.read() as session:
+            match = find_client(session, client_name)
+            client_id = match.client.id if match.client else None
+        if client_id is None:
+            return Outcome(
+                [
+                    self.reader.history(client_name)
+                    if client_name.strip()
+                    else Notice("Which client? `/patchpolicy edit <client>`.", "error")
+                ]
+            )
+        version = self.reader.current_answers(client_id)
+        if version is None:
+            return Outcome([Notice(f"{match.client.name} has no published SOP to edit; use `/patchpolicy resume`.")])
+        return self.questionnaire.start_from(actor, client_id, version, context)

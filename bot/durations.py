@@ -66,8 +66,11 @@ def format_duration(value: timedelta) -> str:
 
 
 def describe_duration(value: timedelta) -> str:
-    """Human words: '14 days', '48 hours', '1 day 12 hours'."""
+    """Human words: '14 days', '48 hours', '90 minutes' (hours up to 72, like the canonical form)."""
     seconds = int(value.total_seconds())
+    if seconds <= 72 * 3600 and seconds % 3600 == 0 and seconds:
+        hours = seconds // 3600
+        return f"{hours} hour{'s' if hours != 1 else ''}"
     parts = []
     for size, name in ((86400, "day"), (3600, "hour"), (60, "minute")):
         count, seconds = divmod(seconds, size)

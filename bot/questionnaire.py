@@ -17,6 +17,7 @@ from bot.views import (
     ClosedPrompt,
     Notice,
     Outcome,
+    PublishOffer,
     QuestionView,
     ResumeOffer,
     SummaryItem,
@@ -107,6 +108,45 @@ class Questionnaire:
             outcome.replies.append(self._ask(session, draft, client))
             return outcome
 
+    def start_from(self, actor: Actor, client_id: int, answers: dict[str, Any], context: dict[str, Any]) -> Outcome:
+        """`/patchpolicy edit`: a draft pre-filled with published answers, straight to the summary."""
+        now = self.clock.now()
+        with self.db.write() as session:
+            client = session.get(Client, client_id)
+            draft = self._open_draft(session, client_id)
+            if draft is not None:
+                visible, _ = self._state(session, draft)
+                position = self._position(visible, draft.current_qid)
+                return Outcome(
+                    [
+                        ResumeOffer(
+                            draft.id,
+                            draft.seq,
+                            client.name,
+                            draft.owner_id,
+                            draft.owner_id == actor.id,
+                            position,
+                            len(visible),
+                        )
+                    ]
+                )
+            try:
+                draft = self._new_draft(session, client, actor, context, now)
+            except StaleAction as err:
+                return Outcome([Notice(str(err), "error")])
+            for question_id, value in answers.items():
+                self._store(session, draft, question_id, value, actor)
+            outcome = Outcome(
+                [
+                    Notice(
+                        f"Here are {client.name}'s published answers. Edit any of them, then Finish "
+                        "and Publish to make the next version."
+                    )
+                ]
+            )
+            outcome.replies.extend(self._to_summary(session, draft, client, None).replies)
+            return outcome
+
     def start_over(self, actor: Actor, draft_id: int, seq: int) -> Outcome:
         """Abandon the open draft (its owner only) and start a blank one for the same client."""
         now = self.clock.now()
@@ -122,10 +162,15 @@ class Questionnaire:
             outcome.replies.append(self._ask(session, fresh, client))
             return outcome
 
-    def resume(self, actor: Actor, client_name: str | None = None) -> Outcome:
-        """`/patchpolicy resume [client]`, or the Resume button: the exact question where it stopped."""
+    def resume(self, actor: Actor, client_name: str | None = None, draft_id: int | None = None) -> Outcome:
+        """`/patchpolicy resume [client]`, or a Resume button: the exact question where it stopped."""
         with self.db.write() as session:
-            draft = self._active_draft(session, actor, client_name, include_paused=True)
+            if draft_id is not None:
+                draft = session.get(Draft, draft_id)
+                if draft is None or draft.owner_id != actor.id or draft.status != "open":
+                    return Outcome([self._no_draft(None)])
+            else:
+                draft = self._active_draft(session, actor, client_name, include_paused=True)
             if draft is None:
                 return Outcome([self._no_draft(client_name)])
             return self._resume(session, draft)
@@ -369,10 +414,8 @@ class Questionnaire:
             client.channel_id, client.channel_name = channel["id"], channel["name"]
         session.add(client)
         done = SummaryView(draft.id, draft.seq, client.name, summary.sections, (), finished=True)
-        return Outcome(
-            [done, Notice(f"{client.name}'s policy is complete. {len(answers)} answers are saved.", "success")],
-            closed=closed,
-        )
+        note = Notice(f"{client.name}'s policy is complete: {len(answers)} answers saved.", "success")
+        return Outcome([done, note, PublishOffer(draft.id, client.name, client.channel_name)], closed=closed)
 
     def _to_summary(self, session: Session, draft: Draft, client: Client, closed: ClosedPrompt | None) -> Outcome:
         draft.mode, draft.current_qid, draft.prompt_ts = "summary", None, None
@@ -480,7 +523,8 @@ class Questionnaire:
         draft = Draft(client_id=client.id, owner_id=actor.id, context=context, created_at=now, updated_at=now)
         session.add(draft)
         try:
-            session.flush()
+            with session.begin_nested():
+                session.flush()
         except IntegrityError:  # another request opened one at the same moment
             raise StaleAction(f"{client.name} already has an open draft.") from None
         visible, _ = self._state(session, draft)

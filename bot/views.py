@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from bot.questions import Question
@@ -14,6 +15,7 @@ class Notice:
 
     text: str
     tone: str = "info"
+    link: tuple[str, str] | None = None  # (url, label), shown after the text
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,96 @@ class ClosedPrompt:
     outcome: str
 
 
-Reply = Notice | QuestionView | SummaryView | ResumeOffer
+@dataclass(frozen=True)
+class PublishOffer:
+    """A finished draft that can be published."""
+
+    draft_id: int
+    client_name: str
+    channel_name: str | None
+
+
+@dataclass(frozen=True)
+class WindowLine:
+    group: str
+    start: datetime
+    end: datetime
+    local: str  # e.g. "Sun 13 Dec 2026 22:00 EST"
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The compact face of a published SOP."""
+
+    client_id: int
+    client_name: str
+    version: int
+    owner: str
+    approver: str
+    effective: str
+    next_review: str
+    published_by: str
+    windows: tuple[WindowLine, ...]
+    tiers: tuple[tuple[str, str, str], ...]
+    compliance: tuple[str, ...] | None
+    permalink: str | None = None
+
+
+@dataclass(frozen=True)
+class SectionLink:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class ShowView:
+    """A published SOP on demand: the overview, or one section (body in the adapter's format)."""
+
+    overview: Overview
+    sections: tuple[SectionLink, ...]
+    section: SectionLink | None = None
+    body: str | None = None
+
+
+@dataclass(frozen=True)
+class Published:
+    """A version that was just stored, with everything needed to post it."""
+
+    version_id: int
+    overview: Overview
+    channel_id: str | None
+    channel_name: str | None
+    document: tuple[tuple[str, str], ...]  # (title, body) per section, for the chat format
+    markdown: str
+    filename: str
+    already_posted: bool = False
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    filename: str
+    title: str
+    content: str
+
+
+@dataclass(frozen=True)
+class TableView:
+    """A titled list of rows: clients, versions, differences."""
+
+    title: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    footer: str | None = None
+
+
+@dataclass(frozen=True)
+class HomeView:
+    drafts: tuple[tuple[int, int, str, str], ...]  # draft id, seq, client name, progress
+    clients: TableView
+    client_ids: tuple[int, ...]
+
+
+Reply = Notice | QuestionView | SummaryView | ResumeOffer | PublishOffer | ShowView | TableView | ExportFile
 
 
 @dataclass
@@ -96,7 +187,7 @@ class Outcome:
 
     replies: list[Reply] = field(default_factory=list)
     closed: ClosedPrompt | None = None
-    dm_channel: str | None = None
+    published: Published | None = None
 
     @property
     def prompt(self) -> QuestionView | SummaryView | None:

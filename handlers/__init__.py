@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.core import Core
-from handlers import actions, commands, dedupe, messages
+from handlers import actions, commands, dedupe, home, messages, sop_actions
 
 
 def register_all(app: App, core: Core) -> None:
@@ -14,3 +14,5 @@ def register_all(app: App, core: Core) -> None:
     commands.register(app, core)
     actions.register(app, core)
     messages.register(app, core)
+    sop_actions.register(app, core)
+    home.register(app, core)

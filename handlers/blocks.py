@@ -24,7 +24,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.escaping import mrkdwn, truncate
-from bot.views import ClosedPrompt, Notice, QuestionView, Reply, ResumeOffer, SummaryView
+from bot.views import ClosedPrompt, Notice, QuestionView, ResumeOffer, SummaryView
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -64,20 +64,14 @@ def decode(raw: str) -> tuple[int, int, str, str]:
     return int(draft_id), int(seq), question_id, value
 
 
-def render(reply: Reply) -> Message:
-    """The message for one reply of the core."""
-    if isinstance(reply, Notice):
-        return notice_message(reply)
-    if isinstance(reply, QuestionView):
-        return question_message(reply)
-    if isinstance(reply, SummaryView):
-        return summary_message(reply)
-    return offer_message(reply)
-
-
 def notice_message(notice: Notice) -> Message:
-    text = truncate(f"{_ICONS.get(notice.tone, '')} {mrkdwn(notice.text)}".strip(), MAX_SECTION)
-    return Message(truncate(mrkdwn(notice.text), 3000), [SectionBlock(text=MarkdownTextObject(text=text))])
+    text = f"{_ICONS.get(notice.tone, '')} {mrkdwn(notice.text)}".strip()
+    if notice.link:
+        url, label = notice.link
+        text += f" <{url}|{mrkdwn(label)}>"
+    return Message(
+        truncate(mrkdwn(notice.text), 3000), [SectionBlock(text=MarkdownTextObject(text=truncate(text, MAX_SECTION)))]
+    )
 
 
 def question_message(view: QuestionView) -> Message:

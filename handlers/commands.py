@@ -4,43 +4,66 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.clients import ClientNameError, clean_name
-from bot.commands import DM_COMMANDS, parse_command
+from bot.commands import Command, parse_command
 from bot.core import Core
 from bot.escaping import mrkdwn
 from bot.questionnaire import Actor
-from handlers.blocks import render
+from bot.views import ExportFile, Notice, Outcome
 from handlers.deliver import deliver
-from handlers.directory import SlackDirectory
+from handlers.people import channel_context, open_dm, slack_actor
+from handlers.publish import post_version
+from handlers.render import render
 
 
 def register(app: App, core: Core) -> None:
     @app.command("/patchpolicy")
-    def patchpolicy(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def patchpolicy(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         cmd = parse_command(body.get("text", ""))
         actor = Actor(body["user_id"], body.get("user_name") or body["user_id"])
-        if cmd.name not in DM_COMMANDS:
+        if cmd.name in {"new", "resume", "edit"}:
+            _in_dm(ack, body, client, core, cmd, actor)
+        elif cmd.name == "publish":
+            ack(text=f"Publishing {mrkdwn(cmd.args) or 'the SOP'}…")
+            outcome = core.command(slack_actor(client, actor.id, actor.name), cmd)
+            notices = [post_version(client, core, outcome.published)] if outcome.published else outcome.replies
+            _respond(respond, Outcome(list(notices)))
+        elif cmd.name == "export":
+            ack(text="Preparing the file…")
             outcome = core.command(actor, cmd)
-            messages = [render(reply).as_kwargs() for reply in outcome.replies]
-            ack(text="\n".join(m["text"] for m in messages), blocks=[b for m in messages for b in m["blocks"]])
-            return
-        if cmd.name == "new":
-            try:
-                name = clean_name(cmd.args)
-            except ClientNameError as err:
-                ack(text=mrkdwn(str(err)))
-                return
-            ack(text=f"I've sent you a DM to write {mrkdwn(name)}'s patch policy.")
+            reply = outcome.replies[0]
+            if isinstance(reply, ExportFile):
+                client.files_upload_v2(
+                    channel=open_dm(client, actor.id), content=reply.content, filename=reply.filename, title=reply.title
+                )
+                reply = Notice(f"I've sent {reply.filename} to our DM.", "success")
+            _respond(respond, Outcome([reply]))
         else:
-            ack(text="I've sent you a DM to pick up where you left off.")
-        person = SlackDirectory(client).user(actor.id) or {}
-        actor = Actor(actor.id, person.get("name") or actor.name, person.get("tz"))
-        channel_id = body.get("channel_id", "")
-        context = {}
-        if channel_id[:1] in {"C", "G"}:
-            context["channel"] = {"id": channel_id, "name": body.get("channel_name") or channel_id}
-        dm = client.conversations_open(users=actor.id)["channel"]["id"]
-        deliver(client, core.questionnaire, core.command(actor, cmd, context), dm)
+            messages = [render(reply).as_kwargs() for reply in core.command(actor, cmd).replies]
+            ack(text="\n".join(m["text"] for m in messages), blocks=[b for m in messages for b in m["blocks"]][:50])
+
+
+def _in_dm(ack: Ack, body: dict[str, Any], client: WebClient, core: Core, cmd: Command, actor: Actor) -> None:
+    """new / resume / edit: say where the conversation goes, then hold it in the DM."""
+    if cmd.name == "new":
+        try:
+            name = clean_name(cmd.args)
+        except ClientNameError as err:
+            ack(text=mrkdwn(str(err)))
+            return
+        ack(text=f"I've sent you a DM to write {mrkdwn(name)}'s patch policy.")
+    elif cmd.name == "edit":
+        ack(text=f"I've sent you a DM to edit {mrkdwn(cmd.args) or 'the policy'}.")
+    else:
+        ack(text="I've sent you a DM to pick up where you left off.")
+    actor = slack_actor(client, actor.id, actor.name)
+    context = channel_context(body.get("channel_id", ""), body.get("channel_name"))
+    deliver(client, core.questionnaire, core.command(actor, cmd, context), open_dm(client, actor.id))
+
+
+def _respond(respond: Respond, outcome: Outcome) -> None:
+    for reply in outcome.replies:
+        respond(**render(reply).as_kwargs(), response_type="ephemeral", replace_original=False)

@@ -9,7 +9,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.questionnaire import Questionnaire
 from bot.views import Notice, Outcome, QuestionView, SummaryView
-from handlers.blocks import closed_message, render
+from handlers.blocks import closed_message
+from handlers.render import render
 
 log = logging.getLogger(__name__)
 

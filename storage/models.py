@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -26,6 +26,7 @@ class Client(SQLModel, table=True):
     channel_name: str | None = Field(default=None, max_length=80)
     created_by: str = Field(max_length=64)
     created_at: datetime = _dt()
+    published_version: int | None = None
 
 
 class Draft(SQLModel, table=True):
@@ -76,3 +77,26 @@ class ProcessedRequest(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=200)
     seen_at: datetime = _dt()
+
+
+class PolicyVersion(SQLModel, table=True):
+    """A published SOP: immutable, with who published it, when, and the exact answers it was made from."""
+
+    __table_args__ = (
+        UniqueConstraint("client_id", "version", name="uq_version_client_version"),
+        UniqueConstraint("draft_id", name="uq_version_draft"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    version: int
+    draft_id: int = Field(foreign_key="draft.id")
+    answers: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    markdown: str = Field(sa_column=Column(Text, nullable=False))
+    published_by: str = Field(max_length=64)
+    published_by_name: str = Field(max_length=120)
+    published_at: datetime = _dt()
+    channel_id: str | None = Field(default=None, max_length=80)
+    message_ts: str | None = Field(default=None, max_length=64)
+    permalink: str | None = Field(default=None, max_length=500)
+    posted_at: datetime | None = _dt(nullable=True)

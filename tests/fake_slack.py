@@ -75,11 +75,18 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
         self.faults: dict[str, list[Fault]] = {}
+        self.files: dict[str, dict[str, Any]] = {}
+        self.responses: list[dict[str, Any]] = []
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/api/"
+        self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.url = f"{self.base}/api/"
+
+    def response_url(self) -> str:
+        """A response_url like the ones Slack puts in commands and actions."""
+        return f"{self.base}/response/{next(self._ts)}"
 
     # ----- set-up ------------------------------------------------------------------------------
 
@@ -206,6 +213,42 @@ class FakeSlack:
             return {"ok": False, "error": error}
         return {"ok": True, "message_ts": f"{1_700_000_000 + next(self._ts)}.000200"}
 
+    def _api_chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        if (args.get("channel"), args.get("message_ts")) not in self.messages:
+            return {"ok": False, "error": "message_not_found"}
+        ts = str(args["message_ts"]).replace(".", "")
+        return {
+            "ok": True,
+            "channel": args["channel"],
+            "permalink": f"https://fake.slack.test/archives/{args['channel']}/p{ts}",
+        }
+
+    def _api_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        file_id = f"F{next(self._ts):06d}"
+        self.files[file_id] = {
+            "id": file_id,
+            "filename": args.get("filename"),
+            "length": int(args.get("length", 0)),
+            "content": None,
+            "shared": False,
+        }
+        return {"ok": True, "upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}
+
+    def _api_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        files = json.loads(args["files"]) if isinstance(args["files"], str) else args["files"]
+        for entry in files:
+            record = self.files.get(entry["id"])
+            if record is None or record["content"] is None:
+                return {"ok": False, "error": "file_not_found"}
+            record.update(
+                title=entry.get("title"),
+                channel=args.get("channel_id"),
+                thread_ts=args.get("thread_ts"),
+                initial_comment=args.get("initial_comment"),
+                shared=True,
+            )
+        return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+
     def _api_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "channel": {"id": "D" + str(args["users"]).split(",")[0]}}
 
@@ -244,7 +287,11 @@ class FakeSlack:
                 url = urlparse(self.path)
                 method = url.path.rsplit("/", 1)[-1]
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode() if length else ""
+                raw_bytes = self.rfile.read(length) if length else b""
+                if url.path.startswith(("/upload/", "/response/")):
+                    self._plain(url.path, raw_bytes)
+                    return
+                raw = raw_bytes.decode()
                 args: dict[str, Any] = dict(parse_qsl(url.query))
                 if raw:
                     if "json" in (self.headers.get("Content-Type") or ""):
@@ -261,6 +308,24 @@ class FakeSlack:
                 self.send_header("Content-Length", str(len(payload)))
                 for key, value in headers.items():
                     self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def _plain(self, path: str, raw: bytes) -> None:
+                """Upload URLs and response_urls: absolute URLs Slack hands out, with no token."""
+                with fake._lock:
+                    if path.startswith("/upload/"):
+                        record = fake.files.get(path.rsplit("/", 1)[-1])
+                        if record is not None:
+                            record["content"] = raw.decode()
+                        status = 200 if record is not None else 404
+                    else:
+                        fake.responses.append(json.loads(raw or b"{}"))
+                        status = 200
+                payload = b"OK"
+                self.send_response(status)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
 

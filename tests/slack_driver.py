@@ -83,6 +83,12 @@ class BotUnderTest:
         self.db.migrate()
         self.executor = TrackingExecutor()
         self.app = create_app(self.settings, self.db, clock, listener_executor=self.executor)
+        self.errors: list[BaseException] = []
+
+        @self.app.error
+        def record(error: BaseException) -> None:  # Bolt logs and swallows listener errors; tests must see them
+            self.errors.append(error)
+
         self.server = create_server(wsgi_app(self.app, self.db), host="127.0.0.1", port=0, threads=8)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self._thread = threading.Thread(target=self.server.run, daemon=True)
@@ -99,6 +105,7 @@ class BotUnderTest:
         """Wait until every listener started so far has finished its work after the ack."""
         self.executor.wait_idle()
         assert not self.executor.errors, self.executor.errors
+        assert not self.errors, self.errors
 
     # ----- raw HTTP ---------------------------------------------------------------------------
 
@@ -145,7 +152,7 @@ class BotUnderTest:
                 "text": text,
                 "api_app_id": "A1",
                 "is_enterprise_install": "false",
-                "response_url": "http://127.0.0.1:9/response",
+                "response_url": self.fake.response_url(),
                 "trigger_id": f"trig-{next(self._ids)}",
             }
         )
@@ -182,6 +189,46 @@ class BotUnderTest:
             self.settle()
         return response
 
+    def event(self, event: dict[str, Any], settle: bool = True) -> Response:
+        """Any Events API event, wrapped as Slack wraps it."""
+        body = json.dumps(
+            {
+                "token": "legacy",
+                "team_id": "T1",
+                "api_app_id": "A1",
+                "type": "event_callback",
+                "event_id": f"Ev{next(self._ids):08d}",
+                "event_time": int(time.time()),
+                "event": event,
+            }
+        )
+        response = self.post(body, "application/json")
+        if settle:
+            self.settle()
+        return response
+
+    def submit_view(self, callback_id: str, values: dict[str, Any], user: str = "UTECH") -> Response:
+        """A modal's Submit: the view_submission payload with the state the user typed."""
+        payload = {
+            "type": "view_submission",
+            "team": {"id": "T1"},
+            "api_app_id": "A1",
+            "token": "legacy",
+            "user": {"id": user, "username": self.fake.users.get(user, {}).get("name", user), "team_id": "T1"},
+            "trigger_id": f"trig-{next(self._ids)}",
+            "view": {
+                "id": "V1",
+                "type": "modal",
+                "callback_id": callback_id,
+                "private_metadata": "",
+                "state": {"values": values},
+                "hash": "h",
+            },
+        }
+        response = self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+        self.settle()
+        return response
+
     def click(
         self,
         message: dict[str, Any],
@@ -205,9 +252,7 @@ class BotUnderTest:
         elif element["type"] == "static_select":
             options = element.get("options") or [o for g in element.get("option_groups", []) for o in g["options"]]
             option = next(
-                o
-                for o in options
-                if selected in (o["text"]["text"], o["value"]) or o["text"]["text"].startswith(str(selected))
+                o for o in options if selected in (o["text"]["text"], o["value"]) or str(selected) in o["text"]["text"]
             )
             action["selected_option"] = option
         elif element["type"] == "conversations_select":
@@ -228,11 +273,16 @@ class BotUnderTest:
             "api_app_id": "A1",
             "token": "legacy",
             "user": {"id": user, "username": self.fake.users.get(user, {}).get("name", user), "team_id": "T1"},
-            "container": {"type": "message", "message_ts": message["ts"], "channel_id": message["channel"]},
+            "container": {
+                "type": "message",
+                "message_ts": message["ts"],
+                "channel_id": message["channel"],
+                "is_ephemeral": message["ts"] == "ephemeral",
+            },
             "channel": {"id": message["channel"], "name": "directmessage"},
             "message": {"ts": message["ts"], "text": message["text"], "blocks": message["blocks"]},
             "trigger_id": f"trig-{next(self._ids)}",
-            "response_url": "http://127.0.0.1:9/response",
+            "response_url": self.fake.response_url(),
             "state": state,
             "actions": [action],
         }

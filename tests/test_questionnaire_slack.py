@@ -117,8 +117,9 @@ def test_a_whole_questionnaire_by_buttons_typing_and_corrections_is_stored(bot, 
         "Europe/London",
         "C0ACME",
     )
-    assert live_prompts(fake) == []  # no live buttons left anywhere in the DM
-    assert "Acme Holdings's policy is complete" in message_text(fake.last_post("DUTECH"))
+    (offer,) = live_prompts(fake)  # no live buttons left in the DM but the offer to publish
+    assert "Publish" in message_text(offer) and "Summary" not in message_text(offer)
+    assert "Acme Holdings's policy is complete" in message_text(fake.posts("DUTECH")[-2])
 
 
 def test_an_answered_question_is_rewritten_in_place_without_buttons(bot, fake):

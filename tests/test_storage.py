@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
-from storage.db import Database
+from storage.db import MIGRATIONS, Database
 from storage.models import Client, Draft
 
 NOW = datetime(2026, 11, 26, 9, tzinfo=UTC)
@@ -31,10 +32,19 @@ def test_migrations_produce_exactly_the_models_schema(db):
     assert diff == []
 
 
-def test_migrating_twice_is_harmless(db):
+def test_migrating_twice_is_harmless_and_reaches_the_newest_revision(db):
     db.migrate()
+    head = ScriptDirectory.from_config(_config()).get_current_head()
     with db.read() as session:
-        assert session.exec(text("SELECT version_num FROM alembic_version")).one()[0] == "0001"  # type: ignore[call-overload]
+        assert session.exec(text("SELECT version_num FROM alembic_version")).one()[0] == head  # type: ignore[call-overload]
+
+
+def _config():
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
 
 
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(db):

@@ -1,0 +1,126 @@
+"""The App Home tab: your drafts, every client, and New policy (a modal asking for the client's name)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.clients import ClientNameError, clean_name
+from bot.core import Core
+from bot.escaping import mrkdwn, truncate
+from bot.views import HomeView, ShowView
+from handlers.blocks import encode, notice_message
+from handlers.deliver import deliver
+from handlers.people import open_dm, slack_actor
+from handlers.sop_blocks import show_message
+
+NEW_POLICY = "pp_new_policy"
+
+
+def home_view(view: HomeView) -> View:
+    blocks: list[Block] = [
+        HeaderBlock(text="PatchPolicy"),
+        SectionBlock(text=MarkdownTextObject(text="Written, living patch management SOPs for every client.")),
+        ActionsBlock(elements=[ButtonElement(text="New policy", action_id="pp.home.new", style="primary")]),
+        DividerBlock(),
+        SectionBlock(text=MarkdownTextObject(text="*Your drafts*")),
+    ]
+    for draft_id, seq, name, progress in view.drafts:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=f"*{mrkdwn(truncate(name, 80))}*\n{mrkdwn(progress)}"),
+                accessory=ButtonElement(text="Resume", action_id="pp.home.resume", value=encode(draft_id, seq)),
+            )
+        )
+    if not view.drafts:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text="No open drafts.")]))
+    blocks += [DividerBlock(), SectionBlock(text=MarkdownTextObject(text="*Clients*"))]
+    for client_id, row in zip(view.client_ids, view.clients.rows, strict=False):
+        name, status, _owner, _published, next_window = row
+        detail = " · ".join(mrkdwn(truncate(part, 200)) for part in (status, next_window) if part)
+        button = ButtonElement(text="Show", action_id="pp.home.show", value=str(client_id))
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=f"*{mrkdwn(truncate(name, 80))}*\n{detail}"),
+                accessory=button if "published" in status else None,
+            )
+        )
+    if view.clients.footer:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=mrkdwn(view.clients.footer))]))
+    return View(type="home", blocks=blocks[:100])
+
+
+def new_policy_modal() -> View:
+    return View(
+        type="modal",
+        callback_id=NEW_POLICY,
+        title="New patch policy",
+        submit="Start",
+        close="Cancel",
+        blocks=[
+            InputBlock(
+                block_id="client",
+                label="Client name",
+                element=PlainTextInputElement(action_id="name", placeholder="e.g. Acme", max_length=80),
+            )
+        ],
+    )
+
+
+def register(app: App, core: Core) -> None:
+    @app.event("app_home_opened")
+    def home_opened(event: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        actor = slack_actor(client, event["user"], event["user"])
+        client.views_publish(user_id=event["user"], view=home_view(core.reader.home(actor)))
+
+    @app.action("pp.home.new")
+    def new_policy(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view=new_policy_modal())
+
+    @app.view(NEW_POLICY)
+    def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        typed = view["state"]["values"]["client"]["name"].get("value") or ""
+        try:
+            name = clean_name(typed)
+        except ClientNameError as err:
+            ack(response_action="errors", errors={"client": str(err)})
+            return
+        ack()
+        user = body["user"]
+        actor = slack_actor(client, user["id"], user.get("username") or user["id"])
+        deliver(client, core.questionnaire, core.questionnaire.start(actor, name, {}), open_dm(client, user["id"]))
+
+    @app.action("pp.home.resume")
+    def resume(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        user = body["user"]
+        actor = slack_actor(client, user["id"], user.get("username") or user["id"])
+        draft_id = int(action["value"].split("|")[0])
+        deliver(
+            client, core.questionnaire, core.questionnaire.resume(actor, draft_id=draft_id), open_dm(client, user["id"])
+        )
+
+    @app.action("pp.home.show")
+    def show(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        view = core.reader.section(int(action["value"]), "")
+        message = show_message(view) if isinstance(view, ShowView) else notice_message(view)
+        client.chat_postMessage(channel=open_dm(client, body["user"]["id"]), **message.as_kwargs())

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -15,8 +20,10 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.core import Core
+from bot.scheduler import SchedulerService
 from handlers import register_all
 from handlers.directory import SlackDirectory
+from handlers.reminders import SlackPoster
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -35,13 +42,34 @@ def make_client(settings: Settings) -> WebClient:
     return client
 
 
-def create_app(settings: Settings, db: Database, clock: Clock | None = None, **app_kwargs: object) -> App:
+@dataclass
+class Bot:
+    """A running bot's parts: the Bolt app, the core, and the scheduler service (started by the caller)."""
+
+    app: App
+    core: Core
+    scheduler: SchedulerService
+
+
+def create_bot(
+    settings: Settings,
+    db: Database,
+    clock: Clock | None = None,
+    instance: str | None = None,
+    use_lease: bool = True,
+    **app_kwargs: object,
+) -> Bot:
     """The Bolt app with every listener registered; auth.test runs here and fails fast on a bad token."""
     if not settings.slack_signing_secret and not settings.slack_app_token:
         raise SystemExit("SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode).")
     client = make_client(settings)
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     app = App(client=client, signing_secret=signing_secret, **app_kwargs)  # type: ignore[arg-type]
-    core = Core(db, clock or SystemClock(), SlackDirectory(client))
+    clock = clock or SystemClock()
+    instance = instance or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    core = Core(db, clock, SlackDirectory(client), instance)
     register_all(app, core)
-    return app
+    poll = timedelta(seconds=settings.reminder_poll_seconds)
+    scheduler = SchedulerService(db, clock, SlackPoster(client), instance, poll=poll, use_lease=use_lease)
+    core.on_plan_changed = scheduler.arm_next
+    return Bot(app, core, scheduler)

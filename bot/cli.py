@@ -50,7 +50,7 @@ def _console(settings: Settings, db: Database) -> int:
 def _serve(settings: Settings, db: Database) -> int:
     from slack_bolt.error import BoltError
 
-    from bot.app import create_app
+    from bot.app import create_bot
 
     if not settings.has_slack:
         print(
@@ -59,18 +59,23 @@ def _serve(settings: Settings, db: Database) -> int:
         )
         return 2
     try:
-        app = create_app(settings, db)
+        bot = create_bot(settings, db)
     except BoltError as err:
         print(f"Slack did not accept SLACK_BOT_TOKEN ({err}). Check the token in .env.", file=sys.stderr)
         return 2
-    if settings.slack_app_token:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+    bot.scheduler.start()
+    try:
+        if settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
-        return 0
-    from bot.server import serve_http
+            SocketModeHandler(bot.app, settings.slack_app_token.get_secret_value()).start()
+        else:
+            from bot.server import serve_http
 
-    serve_http(app, db, settings.host, settings.port, settings.server_threads)
+            serve_http(bot.app, db, settings.host, settings.port, settings.server_threads)
+    finally:
+        bot.scheduler.stop()
+        bot.scheduler.release_lease()
     return 0
 
 

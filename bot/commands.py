@@ -14,6 +14,13 @@ HELP = (
     ("history <client>", "The published versions, with who published them and when."),
     ("diff <client> [vA vB]", "What changed between two versions, answer by answer."),
     ("export <client> [md|html]", "The SOP as a Markdown or printable HTML file."),
+    (
+        "windows [client] [ics]",
+        "The next patch windows: every client's for 7 days, or one client's (ics: a calendar file).",
+    ),
+    ("pause <client> [until YYYY-MM-DD]", "Stop a client's window reminders for a while."),
+    ("unpause <client>", "Turn a client's reminders back on."),
+    ("archive <client>", "Stop a client's reminders for good (its SOP versions are kept)."),
     ("help", "Show this list."),
 )
 MAX_ARGS = 200

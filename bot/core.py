@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from bot.checkins import Checkins
 from bot.clock import Clock
 from bot.commands import Command, help_text, parse_command
 from bot.directory import Directory
@@ -11,6 +13,8 @@ from bot.lookup import find_client
 from bot.publishing import Publisher
 from bot.questionnaire import Actor, Questionnaire
 from bot.reading import Reader
+from bot.reminders import Reminders
+from bot.schedule import Schedule
 from bot.views import Notice, Outcome
 from storage.db import Database
 
@@ -18,12 +22,16 @@ from storage.db import Database
 class Core:
     """Everything the bot can do, with no knowledge of Slack or the terminal."""
 
-    def __init__(self, db: Database, clock: Clock, directory: Directory) -> None:
+    def __init__(self, db: Database, clock: Clock, directory: Directory, instance: str = "local") -> None:
         self.db = db
         self.clock = clock
         self.questionnaire = Questionnaire(db, clock, directory)
         self.publisher = Publisher(db, clock, self.questionnaire)
         self.reader = Reader(db, clock, self.publisher)
+        self.reminders = Reminders(db, clock, instance)
+        self.schedule = Schedule(db, clock, self.reminders)
+        self.checkins = Checkins(db, clock, self.publisher)
+        self.on_plan_changed: Callable[[], None] = lambda: None  # the scheduler re-arms itself here
 
     def command(
         self, actor: Actor, command: Command | str, context: dict[str, Any] | None = None, format_name: str = "mrkdwn"
@@ -46,6 +54,12 @@ class Core:
             return Outcome([self.reader.history(cmd.args)])
         if cmd.name == "diff":
             return Outcome([self.reader.diff(cmd.args)])
+        if cmd.name == "windows":
+            return Outcome([self.schedule.windows(cmd.args)])
+        if cmd.name in {"pause", "unpause", "archive"}:
+            result = getattr(self.schedule, cmd.name)(cmd.args)
+            self.on_plan_changed()
+            return Outcome([result])
         if cmd.name == "export":
             words = cmd.args.split()
             kind = words[-1].casefold() if len(words) > 1 and words[-1].casefold() in {"md", "html"} else "md"
@@ -58,6 +72,7 @@ class Core:
         result = self.publisher.publish(actor, client_name=client_name, draft_id=draft_id)
         if isinstance(result, Notice):
             return Outcome([result])
+        self.on_plan_changed()
         return Outcome(published=result)
 
     def edit(self, actor: Actor, client_name: str, context: dict[str, Any]) -> Outcome:

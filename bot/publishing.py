@@ -12,6 +12,7 @@ from bot.lookup import find_client
 from bot.policy import Policy
 from bot.questionnaire import Actor, Questionnaire
 from bot.questions import slug
+from bot.reminders import plan_client
 from bot.sop import Document, DocumentMeta, Revision, document_dates, local_formatter, render_sop, to_markdown
 from bot.views import Notice, Overview, Published, WindowLine
 from storage.db import Database
@@ -71,6 +72,7 @@ class Publisher:
             draft.status, draft.updated_at = "published", now
             client.published_version = number
             session.add_all([row, draft, client])
+            plan_client(session, client, row, now)  # the new version's reminders replace the old ones at once
             return self._published(session, client, row, already=False)
 
     def mark_posted(self, version_id: int, channel_id: str, message_ts: str, permalink: str | None) -> None:

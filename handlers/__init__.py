@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.core import Core
-from handlers import actions, commands, dedupe, home, messages, sop_actions
+from handlers import actions, commands, dedupe, home, messages, reminders, sop_actions
 
 
 def register_all(app: App, core: Core) -> None:
@@ -16,3 +16,4 @@ def register_all(app: App, core: Core) -> None:
     messages.register(app, core)
     sop_actions.register(app, core)
     home.register(app, core)
+    reminders.register(app, core)

@@ -31,10 +31,9 @@ def register(app: App, core: Core) -> None:
             outcome = core.command(slack_actor(client, actor.id, actor.name), cmd)
             notices = [post_version(client, core, outcome.published)] if outcome.published else outcome.replies
             _respond(respond, Outcome(list(notices)))
-        elif cmd.name == "export":
+        elif cmd.name in {"export", "windows"} and (cmd.name == "export" or cmd.args.split()[-1:] == ["ics"]):
             ack(text="Preparing the file…")
-            outcome = core.command(actor, cmd)
-            reply = outcome.replies[0]
+            reply = core.command(actor, cmd).replies[0]
             if isinstance(reply, ExportFile):
                 client.files_upload_v2(
                     channel=open_dm(client, actor.id), content=reply.content, filename=reply.filename, title=reply.title

@@ -27,6 +27,8 @@ class Client(SQLModel, table=True):
     created_by: str = Field(max_length=64)
     created_at: datetime = _dt()
     published_version: int | None = None
+    paused_until: datetime | None = _dt(nullable=True)
+    archived_at: datetime | None = _dt(nullable=True)
 
 
 class Draft(SQLModel, table=True):
@@ -100,3 +102,56 @@ class PolicyVersion(SQLModel, table=True):
     message_ts: str | None = Field(default=None, max_length=64)
     permalink: str | None = Field(default=None, max_length=500)
     posted_at: datetime | None = _dt(nullable=True)
+
+
+class Reminder(SQLModel, table=True):
+    """The plan and the ledger of reminders: one row per (client, window occurrence, kind), claimed before posting."""
+
+    __table_args__ = (
+        UniqueConstraint("client_id", "occurrence", "kind", name="uq_reminder_occurrence_kind"),
+        Index("ix_reminder_due", "status", "due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    version: int
+    group_name: str = Field(max_length=80)
+    occurrence: str = Field(max_length=140)  # "<group>@<UTC start>"
+    kind: str = Field(max_length=16)  # "lead:24h", "start", "close"
+    due_at: datetime = _dt()
+    window_start: datetime = _dt()
+    window_end: datetime = _dt()
+    status: str = Field(default="planned", max_length=16)  # planned, claimed, sent, skipped, cancelled
+    attempts: int = 0
+    next_attempt_at: datetime | None = _dt(nullable=True)
+    claimed_by: str | None = Field(default=None, max_length=80)
+    claimed_at: datetime | None = _dt(nullable=True)
+    sent_at: datetime | None = _dt(nullable=True)
+    channel_id: str | None = Field(default=None, max_length=80)
+    message_ts: str | None = Field(default=None, max_length=64)
+    note: str | None = Field(default=None, max_length=300)
+
+
+class WindowOutcome(SQLModel, table=True):
+    """What the team reported when a window closed: all good, or which devices and updates failed."""
+
+    __table_args__ = (UniqueConstraint("client_id", "occurrence", name="uq_outcome_occurrence"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    occurrence: str = Field(max_length=140)
+    group_name: str = Field(max_length=80)
+    status: str = Field(max_length=16)  # all_good, failures
+    devices: str = Field(default="", sa_column=Column(Text, nullable=False))
+    updates: str = Field(default="", sa_column=Column(Text, nullable=False))
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False))
+    reported_by: str = Field(max_length=64)
+    reported_at: datetime = _dt()
+
+
+class SchedulerLease(SQLModel, table=True):
+    """Which process runs the scheduler: replicas share one database, and only the lease holder schedules."""
+
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str = Field(max_length=120)
+    expires_at: datetime = _dt()

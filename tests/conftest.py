@@ -19,8 +19,8 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    slack = FakeSlack().start()
+def fake(clock: ManualClock) -> Iterator[FakeSlack]:
+    slack = FakeSlack(clock).start()
     slack.add_user("UTECH", "Tess Tech", tz="America/New_York")
     slack.add_user("UOTHER", "Otto Other", tz="Europe/London")
     slack.add_channel("C0GENERAL", "general")

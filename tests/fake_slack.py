@@ -47,6 +47,11 @@ def _block_text(node: Any) -> int:
     return 0
 
 
+def _ts_key(ts: str) -> tuple[int, int]:
+    seconds, _, counter = ts.partition(".")
+    return int(seconds), int(counter or 0)
+
+
 def check_blocks(blocks: Any, limit: int) -> str | None:
     """None when Slack would accept these blocks, else the error Slack answers."""
     if isinstance(blocks, str):
@@ -69,7 +74,8 @@ def check_blocks(blocks: Any, limit: int) -> str | None:
 class FakeSlack:
     """Start with `start()`; point WebClient at `url`. Every call lands in `calls`."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Any = None) -> None:
+        self.clock = clock  # message timestamps follow it, as Slack's follow real time
         self.calls: list[Call] = []
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}
@@ -127,7 +133,7 @@ class FakeSlack:
         """Snapshots of the messages posted, in order, as they look now (after any chat.update)."""
         with self._lock:
             found = [copy.deepcopy(m) for m in self.messages.values() if channel is None or m["channel"] == channel]
-        return sorted(found, key=lambda m: float(m["ts"]))
+        return sorted(found, key=lambda m: _ts_key(m["ts"]))
 
     def last_post(self, channel: str | None = None) -> dict[str, Any]:
         return self.posts(channel)[-1]
@@ -183,7 +189,7 @@ class FakeSlack:
         if error:
             return {"ok": False, "error": error}
         channel = args["channel"]
-        ts = f"{1_700_000_000 + next(self._ts)}.000100"
+        ts = self._new_ts()
         blocks = json.loads(args["blocks"]) if isinstance(args.get("blocks"), str) else args.get("blocks")
         message = {
             "channel": channel,
@@ -192,9 +198,15 @@ class FakeSlack:
             "blocks": blocks,
             "thread_ts": args.get("thread_ts"),
             "updates": 0,
+            "metadata": json.loads(args["metadata"]) if isinstance(args.get("metadata"), str) else args.get("metadata"),
         }
         self.messages[(channel, ts)] = message
         return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _new_ts(self) -> str:
+        """Unique, increasing message timestamps: the clock's seconds, a counter in the microseconds."""
+        base = int(self.clock.now().timestamp()) if self.clock is not None else 1_700_000_000
+        return f"{base}.{next(self._ts):06d}"
 
     def _api_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         error = self._message_error(args)
@@ -211,7 +223,7 @@ class FakeSlack:
         error = self._message_error(args)
         if error:
             return {"ok": False, "error": error}
-        return {"ok": True, "message_ts": f"{1_700_000_000 + next(self._ts)}.000200"}
+        return {"ok": True, "message_ts": self._new_ts()}
 
     def _api_chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
         if (args.get("channel"), args.get("message_ts")) not in self.messages:
@@ -255,6 +267,13 @@ class FakeSlack:
     def _api_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self.channels.get(args.get("channel", ""))
         return {"ok": True, "channel": channel} if channel else {"ok": False, "error": "channel_not_found"}
+
+    def _api_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        oldest = float(args.get("oldest") or 0)
+        found = [m for m in self.messages.values() if m["channel"] == args.get("channel") and float(m["ts"]) >= oldest]
+        found.sort(key=lambda m: _ts_key(m["ts"]), reverse=True)
+        keep = args.get("include_all_metadata") in (True, "true", "1", 1)
+        return {"ok": True, "messages": [{k: v for k, v in m.items() if k != "metadata" or keep} for m in found]}
 
     def _api_conversations_list(self, _args: dict[str, Any]) -> dict[str, Any]:
         return {

@@ -52,3 +52,19 @@ def accept_all(bot: BotUnderTest, fake: FakeSlack, user: str = "UTECH", limit: i
             return
         bot.click(prompt, "pp.rest", user=user)
     raise AssertionError("never reached the summary")
+
+
+def finish(bot: BotUnderTest, fake, name: str = "Acme", answers: dict[str, str] | None = None) -> None:
+    """Run the questionnaire from the client's channel, typing the given answers, recommended for the rest."""
+    bot.command(f"new {name}", channel="C0ACME", channel_name="acme-patching")
+    answers = answers or {}
+    for _ in range(200):
+        prompt = live_prompt(fake)
+        if "Summary" in prompt["text"]:
+            break
+        qid = question_id(prompt)
+        if qid in answers:
+            bot.dm(answers[qid])
+        else:  # question by question when answers are to be typed, else a section at a time
+            bot.click(prompt, "pp.recommended" if answers else "pp.rest")
+    bot.click(live_prompt(fake), "pp.finish")

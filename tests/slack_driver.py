@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 from waitress.server import create_server
 
-from bot.app import create_app
+from bot.app import create_bot
 from bot.clock import Clock
 from bot.config import Settings
 from bot.server import wsgi_app
@@ -70,19 +70,25 @@ class Response:
 class BotUnderTest:
     """The real app behind waitress on loopback, talking to a FakeSlack, on a real SQLite file."""
 
-    def __init__(self, fake: FakeSlack, db_url: str, clock: Clock) -> None:
+    def __init__(
+        self, fake: FakeSlack, db_url: str, clock: Clock, instance: str = "test-bot", use_lease: bool = True
+    ) -> None:
         self.fake = fake
         self.settings = Settings(
             slack_bot_token=TOKEN,
             slack_signing_secret=SIGNING_SECRET,
             slack_api_url=fake.url,
+            reminder_poll_seconds=86_400,  # a manual clock: the poll only matters across replicas
             database_url=db_url,
             _env_file=None,
         )
         self.db = Database(db_url)
         self.db.migrate()
         self.executor = TrackingExecutor()
-        self.app = create_app(self.settings, self.db, clock, listener_executor=self.executor)
+        self.bot = create_bot(
+            self.settings, self.db, clock, instance=instance, use_lease=use_lease, listener_executor=self.executor
+        )
+        self.app, self.core, self.scheduler = self.bot.app, self.bot.core, self.bot.scheduler
         self.errors: list[BaseException] = []
 
         @self.app.error
@@ -97,6 +103,7 @@ class BotUnderTest:
 
     def stop(self) -> None:
         self.settle()
+        self.scheduler.stop()
         self.server.close()
         self.executor.shutdown(wait=True)
         self.db.dispose()
@@ -207,7 +214,9 @@ class BotUnderTest:
             self.settle()
         return response
 
-    def submit_view(self, callback_id: str, values: dict[str, Any], user: str = "UTECH") -> Response:
+    def submit_view(
+        self, callback_id: str, values: dict[str, Any], user: str = "UTECH", metadata: str = ""
+    ) -> Response:
         """A modal's Submit: the view_submission payload with the state the user typed."""
         payload = {
             "type": "view_submission",
@@ -220,7 +229,7 @@ class BotUnderTest:
                 "id": "V1",
                 "type": "modal",
                 "callback_id": callback_id,
-                "private_metadata": "",
+                "private_metadata": metadata,
                 "state": {"values": values},
                 "hash": "h",
             },

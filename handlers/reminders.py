@@ -1,0 +1,189 @@
+"""Reminders in Slack: posting them (with metadata that proves a post happened) and the close check-in."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.checkins import CheckinResult
+from bot.core import Core
+from bot.durations import describe_duration, parse_duration
+from bot.escaping import mrkdwn, truncate
+from bot.reminders import ReminderView
+from bot.render import Safe, environment
+from bot.views import Notice, ShowView
+from handlers.blocks import Message, notice_message
+from handlers.people import slack_actor
+from handlers.sop_blocks import chunk_text, show_message
+
+EVENT_TYPE = "patchpolicy_reminder"
+FAILURES_FORM = "pp_checkin_failures"
+
+
+def reader_token(moment: datetime, fallback: str) -> Safe:
+    return Safe(f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{mrkdwn(fallback)}>")
+
+
+def reminder_message(view: ReminderView) -> Message:
+    lead = describe_duration(parse_duration(view.kind.split(":", 1)[1])) if view.kind.startswith("lead:") else ""
+    text = (
+        environment("mrkdwn")
+        .get_template("messages/reminder.j2")
+        .render(
+            view=view,
+            lead=lead,
+            reader_start=reader_token(view.start, view.local_start),
+            reader_end=reader_token(view.end, view.local_end),
+        )
+        .strip()
+    )
+    ref = str(view.reminder_id)
+    if view.checkin:
+        buttons = [
+            ButtonElement(text="All good", action_id="pp.checkin.ok", value=ref, style="primary"),
+            ButtonElement(text="Report failures", action_id="pp.checkin.fail", value=ref, style="danger"),
+        ]
+    else:
+        buttons = [
+            ButtonElement(
+                text="Show the SOP's windows", action_id="pp.reminder.show", value=f"{view.client_id}|windows"
+            )
+        ]
+    fallback = f"{view.client_name} · {view.group}: patch window {view.local_start}"
+    return Message(
+        mrkdwn(fallback),
+        [
+            SectionBlock(text=MarkdownTextObject(text=truncate(text, 2900))),
+            ActionsBlock(block_id="reminder", elements=buttons),
+        ],
+    )
+
+
+class SlackPoster:
+    """Posts reminders to the client's channel; the core retries what fails."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def post(self, view: ReminderView) -> tuple[str, str]:
+        metadata = {"event_type": EVENT_TYPE, "event_payload": {"reminder_id": view.reminder_id}}
+        response = self.client.chat_postMessage(
+            channel=view.channel_id, metadata=metadata, **reminder_message(view).as_kwargs()
+        )
+        return response["channel"], response["ts"]
+
+    def find_posted(self, view: ReminderView, since: datetime) -> tuple[str, str] | None:
+        history = self.client.conversations_history(
+            channel=view.channel_id, oldest=f"{since.timestamp() - 60:.6f}", include_all_metadata=True, limit=200
+        )
+        for message in history.get("messages", []):
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("reminder_id") == view.reminder_id:
+                return view.channel_id, message["ts"]
+        return None
+
+
+def checkin_message(result: CheckinResult) -> Message:
+    where = f"*{mrkdwn(result.client_name)} - {mrkdwn(result.group)} window closed.*"
+    if result.status == "all_good":
+        text = f":white_check_mark: {where} All good, reported by <@{result.reported_by}>."
+    else:
+        text = (
+            f":warning: {where} Failures reported by <@{result.reported_by}>.\n"
+            f"*Devices:* {mrkdwn(truncate(result.devices, 900)) or '-'}\n"
+            f"*Updates:* {mrkdwn(truncate(result.updates, 900)) or '-'}\n"
+            f"*Notes:* {mrkdwn(truncate(result.notes, 900)) or '-'}"
+        )
+    return Message(
+        mrkdwn(f"{result.client_name} - {result.group}: check-in recorded"),
+        [SectionBlock(text=MarkdownTextObject(text=truncate(text, 2900)))],
+    )
+
+
+def failures_form(reminder_id: int, channel: str, ts: str) -> View:
+    def field(block_id: str, label: str, optional: bool = False) -> InputBlock:
+        return InputBlock(
+            block_id=block_id,
+            label=label,
+            optional=optional,
+            element=PlainTextInputElement(action_id="value", multiline=True, max_length=2000),
+        )
+
+    return View(
+        type="modal",
+        callback_id=FAILURES_FORM,
+        title="Report failed patches",
+        submit="Report",
+        close="Cancel",
+        private_metadata=json.dumps({"r": reminder_id, "c": channel, "t": ts}),
+        blocks=[
+            field("devices", "Devices affected"),
+            field("updates", "Which updates failed"),
+            field("notes", "Notes", optional=True),
+        ],
+    )
+
+
+def register(app: App, core: Core) -> None:
+    def say_result(client: WebClient, result: CheckinResult | Notice, channel: str, ts: str, user: str) -> None:
+        if isinstance(result, Notice):
+            client.chat_postEphemeral(channel=channel, user=user, **notice_message(result).as_kwargs())
+            return
+        client.chat_update(channel=channel, ts=ts, **checkin_message(result).as_kwargs())
+        if result.status == "failures" and result.changed and result.steps:
+            blocks = [SectionBlock(text=MarkdownTextObject(text="*From the SOP: failed patches and rollback*"))]
+            blocks += [SectionBlock(text=MarkdownTextObject(text=piece)) for piece in chunk_text(result.steps)][:40]
+            client.chat_postMessage(
+                channel=channel, thread_ts=ts, text="Failed patches and rollback", blocks=[b.to_dict() for b in blocks]
+            )
+
+    @app.action("pp.checkin.ok")
+    def all_good(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        user = body["user"]
+        actor = slack_actor(client, user["id"], user.get("username") or user["id"])
+        result = core.checkins.record(int(action["value"]), actor, "all_good")
+        say_result(client, result, body["channel"]["id"], body["message"]["ts"], user["id"])
+
+    @app.action("pp.checkin.fail")
+    def report(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        form = failures_form(int(action["value"]), body["channel"]["id"], body["message"]["ts"])
+        client.views_open(trigger_id=body["trigger_id"], view=form)
+
+    @app.view(FAILURES_FORM)
+    def reported(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        ack()
+        meta = json.loads(view["private_metadata"])
+        values = view["state"]["values"]
+
+        def typed(block_id: str) -> str:
+            return (values.get(block_id, {}).get("value", {}) or {}).get("value") or ""
+
+        user = body["user"]
+        actor = slack_actor(client, user["id"], user.get("username") or user["id"])
+        result = core.checkins.record(
+            int(meta["r"]), actor, "failures", typed("devices"), typed("updates"), typed("notes")
+        )
+        say_result(client, result, meta["c"], meta["t"], user["id"])
+
+    @app.action("pp.reminder.show")
+    def show(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        client_id, _, section_id = action["value"].partition("|")
+        view = core.reader.section(int(client_id), section_id)
+        message = show_message(view) if isinstance(view, ShowView) else notice_message(view)
+        respond(**message.as_kwargs(), response_type="ephemeral", replace_original=False)

@@ -17,6 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("serve", help="run the Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP on PORT)")
     sub.add_parser("console", help="run the bot in this terminal, without Slack")
     sub.add_parser("migrate", help="apply database migrations and exit")
+    check = sub.add_parser("check", help="check a client's policy against its frameworks; exit 1 on a breach")
+    check.add_argument("client", nargs="+", help="the client's name")
     args = parser.parse_args(argv)
     settings = Settings()
     command = args.command or ("serve" if settings.has_slack else "console")
@@ -31,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if command == "console":
         return _console(settings, db)
+    if command == "check":
+        return _check(db, " ".join(args.client))
     return _serve(settings, db)
 
 
@@ -45,6 +49,23 @@ def _console(settings: Settings, db: Database) -> int:
     core = Core(db, SystemClock(), LocalDirectory())
     Console(core, Actor(id=user, name=user, timezone=os.environ.get("TZ") or None)).run(sys.stdin)
     return 0
+
+
+def _check(db: Database, client: str) -> int:
+    from bot.clock import SystemClock
+    from bot.core import Core
+    from bot.directory import LocalDirectory
+    from bot.views import Notice
+
+    result = Core(db, SystemClock(), LocalDirectory()).reader.check(client)
+    if isinstance(result, Notice):
+        print(result.text, file=sys.stderr)
+        return 2
+    print(result.title)
+    for framework, verdict in result.rows:
+        print(f"- {framework}: {verdict}")
+    print(result.footer or "")
+    return 0 if all(verdict == "pass" for _, verdict in result.rows) else 1
 
 
 def _serve(settings: Settings, db: Database) -> int:

@@ -11,6 +11,7 @@ HELP = (
     ("show <client> [section]", "The current SOP, or one section: e.g. `show acme reboot`."),
     ("list", "Every client with its status, owner and next patch window."),
     ("edit <client>", "Change the published policy: a new draft, straight to the summary."),
+    ("check <client>", "The compliance check: each chosen framework, pass or each gap with what to change."),
     ("history <client>", "The published versions, with who published them and when."),
     ("diff <client> [vA vB]", "What changed between two versions, answer by answer."),
     ("export <client> [md|html]", "The SOP as a Markdown or printable HTML file."),

@@ -132,6 +132,8 @@ def render_summary(view: SummaryView) -> str:
     for section in view.sections:
         lines.append(f"-- {section.title}")
         lines += [f"  {item.number}. {item.prompt}\n     {item.label}" for item in section.items]
+    if view.compliance and not view.finished:
+        lines += ["-- Compliance check", *[f"  {line}" for line in view.compliance]]
     if not view.finished:
         if view.missing:
             lines.append(f"Still to answer: {', '.join(str(item.number) for item in view.missing)}")

@@ -50,6 +50,8 @@ class Core:
             return Outcome([self.reader.show(cmd.args, format_name)])
         if cmd.name == "list":
             return Outcome([self.reader.clients()])
+        if cmd.name == "check":
+            return Outcome([self.reader.check(cmd.args)])
         if cmd.name == "history":
             return Outcome([self.reader.history(cmd.args)])
         if cmd.name == "diff":

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.clock import Clock
+from bot.compliance import summary_lines
 from bot.lookup import find_client
 from bot.policy import Policy
 from bot.questionnaire import Actor, Questionnaire
@@ -91,13 +92,15 @@ class Publisher:
             .where(PolicyVersion.client_id == client.id, PolicyVersion.version <= row.version)
             .order_by(col(PolicyVersion.version))
         ).all()
+        policy = Policy(row.answers)
         meta = DocumentMeta(
             version=row.version,
             published_at=row.published_at,
             published_by=row.published_by_name,
             history=tuple(Revision(v.version, v.published_at, v.published_by_name) for v in history),
+            compliance=summary_lines(policy, row.published_at) or (),
         )
-        return render_sop(Policy(row.answers), meta, self.clock.now(), format_name)
+        return render_sop(policy, meta, self.clock.now(), format_name)
 
     def overview(self, session: Session, client: Client, row: PolicyVersion, now: datetime) -> Overview:
         """The compact face of a version: who, when, the next window of each group, the SLA table."""
@@ -117,7 +120,7 @@ class Publisher:
             published_by=row.published_by_name,
             windows=windows,
             tiers=tuple(tuple(t) for t in policy.tiers()),
-            compliance=None,
+            compliance=summary_lines(policy, row.published_at),
             permalink=row.permalink,
         )
 

@@ -11,7 +11,9 @@ from sqlmodel import Session, col, select
 from bot.answers import AnswerContext, AnswerError, describe, parse_answer
 from bot.clients import ClientNameError, clean_name, client_key
 from bot.clock import Clock
+from bot.compliance import summary_lines
 from bot.directory import Directory
+from bot.policy import Policy
 from bot.questions import Bank, Question, condition_holds, load_bank
 from bot.views import (
     ClosedPrompt,
@@ -288,9 +290,36 @@ class Questionnaire:
             view = self._view(session, draft, client, visible, answers, question, error=str(err))
             return Outcome([view], closed=closed)
         closed = self._close(draft, describe(question, value), question)
+        before = self._breaches(visible, answers, draft.context)
         self._store(session, draft, question.id, value, actor)
         answers[question.id] = value
-        return self._advance(session, draft, client, question, closed)
+        outcome = self._advance(session, draft, client, question, closed)
+        new = [b for b in self._breaches(self.bank.visible(answers), answers, draft.context) if b not in before]
+        if new:
+            outcome.replies.insert(
+                0, Notice("That answer breaks a chosen framework (you may keep it): " + new[0], "warning")
+            )
+        return outcome
+
+    def _filled(self, visible: list[Question], answers: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+        """The answers so far, with recommendations standing in for questions not reached yet."""
+        filled = dict(answers)
+        for _ in range(3):  # recommendations can reveal more questions (per-group ones)
+            for question in self.bank.visible(filled):
+                if question.id not in filled:
+                    value = self._recommended(question, filled, context)
+                    if value is not None:
+                        filled[question.id] = value
+        return filled
+
+    def _breaches(self, visible: list[Question], answers: dict[str, Any], context: dict[str, Any]) -> list[str]:
+        if not [f for f in answers.get("client.compliance") or [] if f != "none"]:
+            return []
+        return [
+            line
+            for line in summary_lines(Policy(self._filled(visible, answers, context)), self.clock.now()) or ()
+            if not line.endswith(": pass.")
+        ]
 
     def _advance(
         self, session: Session, draft: Draft, client: Client, answered: Question, closed: ClosedPrompt | None
@@ -493,7 +522,8 @@ class Questionnaire:
                 items.append(item)
             if items:
                 sections.append(SummarySection(section.id, section.title, tuple(items)))
-        return SummaryView(draft.id, draft.seq, client.name, tuple(sections), tuple(missing))
+        verdicts = summary_lines(Policy(self._filled(visible, answers, draft.context)), self.clock.now())
+        return SummaryView(draft.id, draft.seq, client.name, tuple(sections), tuple(missing), compliance=verdicts)
 
     def _recommended(self, question: Question, answers: dict[str, Any], context: dict[str, Any]) -> Any:
         """The recommended answer, validated like any other; None when there is none."""

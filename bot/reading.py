@@ -9,6 +9,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.answers import describe
 from bot.clock import Clock
+from bot.compliance import check as check_policy
 from bot.lookup import ClientMatch, find_client, find_section
 from bot.policy import Policy
 from bot.publishing import Publisher
@@ -86,6 +87,30 @@ class Reader:
             rows = [self._client_row(session, client, now) for client in clients]
         footer = f"Showing {len(rows)} of {total} clients." if total > len(rows) else None
         return TableView("Clients", ("Client", "Status", "Owner", "Last published", "Next window"), tuple(rows), footer)
+
+    def check(self, text: str) -> TableView | Notice:
+        """`check <client>`: the verdicts for the published policy, or for the newest draft if none."""
+        with self.db.read() as session:
+            match = find_client(session, text)
+            if match.client is None:
+                return Notice(_unknown(text, match), "error")
+            row = self._version(session, match.client.id)
+            draft = session.exec(
+                select(Draft).where(Draft.client_id == match.client.id).order_by(col(Draft.updated_at).desc())
+            ).first()
+        if row is not None:
+            answers, what = dict(row.answers), f"v{row.version}"
+        elif draft is not None:
+            answers, what = self.publisher.questionnaire.answers(draft.id), "the draft"
+        else:
+            return Notice(f"{match.client.name} has no policy to check yet.")
+        verdicts = check_policy(Policy(answers), self.clock.now())
+        if not verdicts:
+            return Notice(f"{match.client.name}'s policy names no framework to check against.")
+        rows = tuple((v.label, "pass" if v.passed else "; ".join(v.breaches)) for v in verdicts)
+        failed = sum(not v.passed for v in verdicts)
+        footer = "Every framework passes." if not failed else f"{failed} framework(s) breached."
+        return TableView(f"{match.client.name} ({what}): compliance check", ("Framework", "Verdict"), rows, footer)
 
     def history(self, text: str) -> TableView | Notice:
         with self.db.read() as session:

@@ -64,6 +64,7 @@ class SummaryView:
     sections: tuple[SummarySection, ...]
     missing: tuple[SummaryItem, ...] = ()
     finished: bool = False
+    compliance: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -190,6 +190,9 @@ def summary_message(view: SummaryView) -> Message:
             label = truncate(item.label, max(budget - len(prompt), 20)) if item.state == "answered" else ""
             lines.append(f"`{item.number}` {mrkdwn(prompt)} {mark}*{mrkdwn(label)}*".rstrip(" *"))
         blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate("\n".join(lines), MAX_SECTION))))
+    if view.compliance:
+        verdicts = "\n".join(f"• {mrkdwn(truncate(line, 400))}" for line in view.compliance)
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(f"*Compliance check*\n{verdicts}", 2000))))
     if not view.finished:
         blocks.extend(_summary_actions(view))
     return Message(mrkdwn(f"{view.client_name}: {title}"), blocks[:MAX_BLOCKS])

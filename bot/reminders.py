@@ -8,6 +8,7 @@ first whether the message went out (Slack message metadata), so a crash never do
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -71,10 +72,24 @@ class DispatchReport:
     failed: int = 0
 
 
+_POLICIES: dict[str, Policy] = {}
+
+
+def policy_of(version: PolicyVersion) -> Policy:
+    """The policy of a published version, built once per distinct set of answers in this process."""
+    key = json.dumps(version.answers, sort_keys=True)
+    policy = _POLICIES.get(key)
+    if policy is None:
+        if len(_POLICIES) > 5_000:
+            _POLICIES.clear()
+        policy = _POLICIES[key] = Policy(version.answers)
+    return policy
+
+
 def plan_client(session: Session, client: Client, version: PolicyVersion, now: datetime) -> int:
     """Bring the client's planned reminders in line with this version, up to HORIZON ahead."""
-    policy = Policy(version.answers)
-    wanted: dict[tuple[str, str], Reminder] = {}
+    policy = policy_of(version)
+    wanted: dict[tuple[str, str], tuple[str, datetime, datetime, datetime]] = {}
     if client.archived_at is None:
         leads = [(f"lead:{lead}", parse_duration(lead)) for lead in policy.value("windows.reminder_leads") or []]
         longest = max((d for _, d in leads), default=timedelta(0))
@@ -96,26 +111,30 @@ def plan_client(session: Session, client: Client, version: PolicyVersion, now: d
                     kinds.append(("close", occ.end))
                 for kind, due in kinds:
                     if now <= due <= now + HORIZON:
-                        wanted[(occ.key, kind)] = Reminder(
-                            client_id=client.id,
-                            version=version.version,
-                            group_name=group.name,
-                            occurrence=occ.key,
-                            kind=kind,
-                            due_at=due,
-                            window_start=occ.start,
-                            window_end=occ.end,
-                        )
+                        wanted[(occ.key, kind)] = (group.name, due, occ.start, occ.end)
     rows = session.exec(select(Reminder).where(Reminder.client_id == client.id, Reminder.due_at >= now)).all()
     existing = {(r.occurrence, r.kind): r for r in rows}
     for key, row in existing.items():
         if row.status == "planned" and key not in wanted:
             row.status, row.note = "cancelled", f"not in v{version.version}"
             session.add(row)
-        elif row.status == "planned":
+        elif row.status == "planned" and row.version != version.version:
             row.version = version.version
             session.add(row)
-    added = [row for key, row in wanted.items() if key not in existing]
+    added = [
+        Reminder(
+            client_id=client.id,
+            version=version.version,
+            group_name=group,
+            occurrence=occurrence,
+            kind=kind,
+            due_at=due,
+            window_start=start,
+            window_end=end,
+        )
+        for (occurrence, kind), (group, due, start, end) in wanted.items()
+        if (occurrence, kind) not in existing
+    ]
     session.add_all(added)
     session.flush()
     return len(added)
@@ -195,7 +214,7 @@ class Reminders:
         latest = {}
         for row in due:  # of several leads due at once for one window (the bot was down), say only the last
             if row.kind != "close":
-                latest[row.occurrence] = row.id
+                latest[(row.client_id, row.occurrence)] = row.id
         for row in due:
             reason = self._not_useful(row, now, latest)
             if reason is None:
@@ -234,7 +253,7 @@ class Reminders:
             version = session.exec(
                 select(PolicyVersion).where(PolicyVersion.client_id == client.id, PolicyVersion.version == row.version)
             ).first()
-        policy = Policy(version.answers)
+        policy = policy_of(version)
         group = next((g for g in policy.groups if g.name == row.group_name), None)
         local = local_formatter(policy.timezone)
         return ReminderView(
@@ -255,12 +274,12 @@ class Reminders:
         )
 
     @staticmethod
-    def _not_useful(row: Reminder, now: datetime, latest: dict[str, int]) -> str | None:
+    def _not_useful(row: Reminder, now: datetime, latest: dict[tuple[int, str], int]) -> str | None:
         if row.kind == "close":
             return "the check-in is over a day late" if now >= row.window_end + CLOSE_USEFUL_FOR else None
         if now >= row.window_end:
             return "the window has already ended"
-        if latest.get(row.occurrence) not in (None, row.id) and row.status == "planned":
+        if latest.get((row.client_id, row.occurrence)) not in (None, row.id) and row.status == "planned":
             return "a later reminder for the same window is due now"
         return None
 

@@ -257,3 +257,18 @@ def test_windows_lists_and_the_ics_file_parses_back(bot, fake, clock):
     assert events[0].decoded("dtstart") == PILOT_START and events[0].decoded("dtend") == PILOT_END
     assert str(events[0]["summary"]) == "Acme: Pilot patch window"
     assert len({str(e["uid"]) for e in events}) == 36
+
+
+def test_clients_with_the_same_windows_each_get_their_reminders(bot, fake, clock):
+    publish(bot, fake)
+    bot.command("new Globex", channel="C0ACME", channel_name="acme-patching")
+    for _ in range(40):
+        prompt = live_prompt(fake)
+        if "Summary" in prompt["text"]:
+            break
+        bot.click(prompt, "pp.rest")
+    bot.click(live_prompt(fake), "pp.finish")
+    bot.click(fake.last_post("DUTECH"), "pp.publish")
+    bot.scheduler.advance(PILOT_START)  # both clients' 24h and 1h leads and starts fall due together
+    texts = [m["text"] for m in reminders(fake)]
+    assert sum("Acme · Pilot" in t for t in texts) == 3 and sum("Globex · Pilot" in t for t in texts) == 3

@@ -23,6 +23,7 @@ from bot.core import Core
 from bot.scheduler import SchedulerService
 from handlers import register_all
 from handlers.directory import SlackDirectory
+from handlers.editors import Editors
 from handlers.reminders import SlackPoster
 from storage.db import Database
 
@@ -68,7 +69,9 @@ def create_bot(
     clock = clock or SystemClock()
     instance = instance or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     core = Core(db, clock, SlackDirectory(client), instance)
-    register_all(app, core)
+    editors = Editors(client, settings.patchpolicy_editors)
+    core.editors = editors.ids
+    register_all(app, core, editors)
     poll = timedelta(seconds=settings.reminder_poll_seconds)
     scheduler = SchedulerService(db, clock, SlackPoster(client), instance, poll=poll, use_lease=use_lease)
     core.on_plan_changed = scheduler.arm_next

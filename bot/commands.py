@@ -25,6 +25,7 @@ HELP = (
     ("help", "Show this list."),
 )
 MAX_ARGS = 200
+EDITOR_COMMANDS = {"new", "resume", "edit", "publish", "pause", "unpause", "archive"}
 
 
 @dataclass(frozen=True)

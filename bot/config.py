@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     server_threads: int = Field(default=16, ge=1, le=256)
     console_user: str = "console"
+    patchpolicy_editors: str = ""  # comma-separated user (U...) and user group (S...) ids; empty: everyone
     reminder_poll_seconds: int = Field(default=60, ge=5, le=86_400)
 
     @property

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.checkins import Checkins
 from bot.clock import Clock
-from bot.commands import Command, help_text, parse_command
+from bot.commands import EDITOR_COMMANDS, Command, help_text, parse_command
 from bot.directory import Directory
 from bot.lookup import find_client
 from bot.publishing import Publisher
@@ -32,12 +32,15 @@ class Core:
         self.schedule = Schedule(db, clock, self.reminders)
         self.checkins = Checkins(db, clock, self.publisher)
         self.on_plan_changed: Callable[[], None] = lambda: None  # the scheduler re-arms itself here
+        self.editors: tuple[str, ...] = ()  # named in refusals; the adapter decides who is one
 
     def command(
         self, actor: Actor, command: Command | str, context: dict[str, Any] | None = None, format_name: str = "mrkdwn"
     ) -> Outcome:
         """Run one `/patchpolicy` command."""
         cmd = parse_command(command) if isinstance(command, str) else command
+        if cmd.name in EDITOR_COMMANDS and not actor.editor:
+            return Outcome([self.refusal(cmd.name)])
         if cmd.name == "new":
             return self.questionnaire.start(actor, cmd.args, context or {})
         if cmd.name == "resume":
@@ -69,8 +72,14 @@ class Core:
             return Outcome([self.reader.export(name, kind)])
         return Outcome([Notice(help_text(cmd.unknown))])
 
+    def refusal(self, what: str) -> Notice:
+        ask = "Ask one of them or a workspace admin:" if self.editors else "Ask a workspace admin."
+        return Notice(f"Only PatchPolicy editors can {what} policies. {ask}", "error", mentions=self.editors)
+
     def publish(self, actor: Actor, client_name: str | None = None, draft_id: int | None = None) -> Outcome:
         """Store the next version; the adapter posts it (Outcome.published) and reports back."""
+        if not actor.editor:
+            return Outcome([self.refusal("publish")])
         result = self.publisher.publish(actor, client_name=client_name, draft_id=draft_id)
         if isinstance(result, Notice):
             return Outcome([result])

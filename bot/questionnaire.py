@@ -50,6 +50,7 @@ class Actor:
     id: str
     name: str
     timezone: str | None = None
+    editor: bool = True  # may create, edit, publish and pause; reading is for everyone
 
 
 class StaleAction(Exception):

@@ -16,6 +16,7 @@ class Notice:
     text: str
     tone: str = "info"
     link: tuple[str, str] | None = None  # (url, label), shown after the text
+    mentions: tuple[str, ...] = ()  # people (U...) and user groups (S...) to name after the text
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,15 @@ from slack_bolt import App
 
 from bot.core import Core
 from handlers import actions, commands, dedupe, home, messages, reminders, sop_actions
+from handlers.editors import Editors
 
 
-def register_all(app: App, core: Core) -> None:
+def register_all(app: App, core: Core, editors: Editors) -> None:
     """Register every listener of the bot on `app`."""
     dedupe.register(app, core.db, core.clock)
-    commands.register(app, core)
+    commands.register(app, core, editors)
     actions.register(app, core)
     messages.register(app, core)
-    sop_actions.register(app, core)
-    home.register(app, core)
+    sop_actions.register(app, core, editors)
+    home.register(app, core, editors)
     reminders.register(app, core)

@@ -69,6 +69,8 @@ def notice_message(notice: Notice) -> Message:
     if notice.link:
         url, label = notice.link
         text += f" <{url}|{mrkdwn(label)}>"
+    if notice.mentions:
+        text += " " + ", ".join(f"<@{m}>" if m[:1] in "UW" else f"<!subteam^{m}>" for m in notice.mentions)
     return Message(
         truncate(mrkdwn(notice.text), 3000), [SectionBlock(text=MarkdownTextObject(text=truncate(text, MAX_SECTION)))]
     )

@@ -8,22 +8,26 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.clients import ClientNameError, clean_name
-from bot.commands import Command, parse_command
+from bot.commands import EDITOR_COMMANDS, Command, parse_command
 from bot.core import Core
 from bot.escaping import mrkdwn
 from bot.questionnaire import Actor
 from bot.views import ExportFile, Notice, Outcome
 from handlers.deliver import deliver
+from handlers.editors import Editors
 from handlers.people import channel_context, open_dm, slack_actor
 from handlers.publish import post_version
 from handlers.render import render
 
 
-def register(app: App, core: Core) -> None:
+def register(app: App, core: Core, editors: Editors) -> None:
     @app.command("/patchpolicy")
     def patchpolicy(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         cmd = parse_command(body.get("text", ""))
         actor = Actor(body["user_id"], body.get("user_name") or body["user_id"])
+        if cmd.name in EDITOR_COMMANDS and not editors.is_editor(actor.id):
+            ack(**render(core.refusal(cmd.name if cmd.name in {"edit", "publish"} else "change")).as_kwargs())
+            return
         if cmd.name in {"new", "resume", "edit"}:
             _in_dm(ack, body, client, core, cmd, actor)
         elif cmd.name == "publish":

@@ -26,6 +26,7 @@ from bot.escaping import mrkdwn, truncate
 from bot.views import HomeView, ShowView
 from handlers.blocks import encode, notice_message
 from handlers.deliver import deliver
+from handlers.editors import Editors
 from handlers.people import open_dm, slack_actor
 from handlers.sop_blocks import show_message
 
@@ -82,7 +83,7 @@ def new_policy_modal() -> View:
     )
 
 
-def register(app: App, core: Core) -> None:
+def register(app: App, core: Core, editors: Editors) -> None:
     @app.event("app_home_opened")
     def home_opened(event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home":
@@ -93,6 +94,10 @@ def register(app: App, core: Core) -> None:
     @app.action("pp.home.new")
     def new_policy(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
+        if not editors.is_editor(body["user"]["id"]):
+            message = notice_message(core.refusal("create")).as_kwargs()
+            client.chat_postMessage(channel=open_dm(client, body["user"]["id"]), **message)
+            return
         client.views_open(trigger_id=body["trigger_id"], view=new_policy_modal())
 
     @app.view(NEW_POLICY)

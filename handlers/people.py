@@ -8,12 +8,14 @@ from slack_sdk import WebClient
 
 from bot.questionnaire import Actor
 from handlers.directory import SlackDirectory
+from handlers.editors import Editors
 
 
-def slack_actor(client: WebClient, user_id: str, fallback_name: str) -> Actor:
-    """The user with their display name and time zone from users.info (the name given when that fails)."""
+def slack_actor(client: WebClient, user_id: str, fallback_name: str, editors: Editors | None = None) -> Actor:
+    """The user with their display name and time zone from users.info, and whether they are an editor."""
     person: dict[str, Any] = SlackDirectory(client).user(user_id) or {}
-    return Actor(user_id, person.get("name") or fallback_name, person.get("tz"))
+    editor = editors.is_editor(user_id) if editors is not None else True
+    return Actor(user_id, person.get("name") or fallback_name, person.get("tz"), editor)
 
 
 def open_dm(client: WebClient, user_id: str) -> str:

@@ -12,17 +12,18 @@ from slack_sdk.errors import SlackApiError
 from bot.core import Core
 from bot.views import Notice, ShowView
 from handlers.blocks import notice_message
+from handlers.editors import Editors
 from handlers.people import slack_actor
 from handlers.publish import post_version
 from handlers.sop_blocks import shared_message, show_message
 
 
-def register(app: App, core: Core) -> None:
+def register(app: App, core: Core, editors: Editors) -> None:
     @app.action("pp.publish")
     def publish(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         user = body["user"]
-        actor = slack_actor(client, user["id"], user.get("username") or user["id"])
+        actor = slack_actor(client, user["id"], user.get("username") or user["id"], editors)
         outcome = core.publish(actor, draft_id=int(action["value"]))
         notice = post_version(client, core, outcome.published) if outcome.published else outcome.replies[0]
         channel, ts = body["channel"]["id"], body["message"]["ts"]

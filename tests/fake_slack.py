@@ -83,6 +83,7 @@ class FakeSlack:
         self.faults: dict[str, list[Fault]] = {}
         self.files: dict[str, dict[str, Any]] = {}
         self.responses: list[dict[str, Any]] = []
+        self.usergroups: dict[str, list[str]] = {}
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -281,6 +282,11 @@ class FakeSlack:
             "channels": list(self.channels.values()),
             "response_metadata": {"next_cursor": ""},
         }
+
+    def _api_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        if args.get("usergroup") not in self.usergroups:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": self.usergroups[args["usergroup"]]}
 
     def _api_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(args.get("user", ""))

@@ -71,14 +71,21 @@ class BotUnderTest:
     """The real app behind waitress on loopback, talking to a FakeSlack, on a real SQLite file."""
 
     def __init__(
-        self, fake: FakeSlack, db_url: str, clock: Clock, instance: str = "test-bot", use_lease: bool = True
+        self,
+        fake: FakeSlack,
+        db_url: str,
+        clock: Clock,
+        instance: str = "test-bot",
+        use_lease: bool = True,
+        editors: str = "",
     ) -> None:
         self.fake = fake
         self.settings = Settings(
             slack_bot_token=TOKEN,
             slack_signing_secret=SIGNING_SECRET,
             slack_api_url=fake.url,
-            reminder_poll_seconds=86_400,  # a manual clock: the poll only matters across replicas
+            reminder_poll_seconds=86_400,
+            patchpolicy_editors=editors,  # a manual clock: the poll only matters across replicas
             database_url=db_url,
             _env_file=None,
         )

@@ -38,7 +38,7 @@ class Publisher:
             if draft is None and draft_id is not None:
                 return Notice(f"{client.name}'s policy was already published; nothing more to do.")
             if draft is None:
-                latest = self._latest(session, client.id)
+                latest = latest_version(session, client.id)
                 if latest is not None and latest.posted_at is None:
                     return self._published(session, client, latest, already=False)
                 if latest is not None:
@@ -51,7 +51,7 @@ class Publisher:
                     f"first (`/patchpolicy resume {client.name}`)."
                 )
             answers = self.questionnaire.answers_in(session, draft)
-            number = (self._latest(session, client.id).version if self._latest(session, client.id) else 0) + 1
+            number = (latest_version(session, client.id).version if latest_version(session, client.id) else 0) + 1
             row = PolicyVersion(
                 client_id=client.id,
                 version=number,
@@ -157,17 +157,16 @@ class Publisher:
         return match.client, draft
 
     @staticmethod
-    def _latest(session: Session, client_id: int | None) -> PolicyVersion | None:
-        return session.exec(
-            select(PolicyVersion)
-            .where(PolicyVersion.client_id == client_id)
-            .order_by(col(PolicyVersion.version).desc())
-        ).first()
-
-    @staticmethod
     def _not_found(session: Session, client_name: str | None) -> str:
         if not client_name:
             return "Which client? `/patchpolicy publish <client>`."
         suggestions = find_client(session, client_name).suggestions
         hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else ""
         return f"I don't know a client called '{client_name}'.{hint}"
+
+
+def latest_version(session: Session, client_id: int | None) -> PolicyVersion | None:
+    """The client's newest published version."""
+    return session.exec(
+        select(PolicyVersion).where(PolicyVersion.client_id == client_id).order_by(col(PolicyVersion.version).desc())
+    ).first()

@@ -83,21 +83,7 @@ class Questionnaire:
                 session.flush()
             draft = self._open_draft(session, client.id)
             if draft is not None:
-                visible, _ = self._state(session, draft)
-                position = self._position(visible, draft.current_qid)
-                return Outcome(
-                    [
-                        ResumeOffer(
-                            draft.id,
-                            draft.seq,
-                            client.name,
-                            draft.owner_id,
-                            draft.owner_id == actor.id,
-                            position,
-                            len(visible),
-                        )
-                    ]
-                )
+                return self._offer(session, draft, client, actor)
             draft = self._new_draft(session, client, actor, context, now)
             outcome = Outcome(
                 [
@@ -111,6 +97,13 @@ class Questionnaire:
             outcome.replies.append(self._ask(session, draft, client))
             return outcome
 
+    def _offer(self, session: Session, draft: Draft, client: Client, actor: Actor) -> Outcome:
+        """The client already has an open draft: offer to resume it (or say whose it is)."""
+        visible, _ = self._state(session, draft)
+        position = self._position(visible, draft.current_qid)
+        owner = draft.owner_id == actor.id
+        return Outcome([ResumeOffer(draft.id, draft.seq, client.name, draft.owner_id, owner, position, len(visible))])
+
     def start_from(self, actor: Actor, client_id: int, answers: dict[str, Any], context: dict[str, Any]) -> Outcome:
         """`/patchpolicy edit`: a draft pre-filled with published answers, straight to the summary."""
         now = self.clock.now()
@@ -118,21 +111,7 @@ class Questionnaire:
             client = session.get(Client, client_id)
             draft = self._open_draft(session, client_id)
             if draft is not None:
-                visible, _ = self._state(session, draft)
-                position = self._position(visible, draft.current_qid)
-                return Outcome(
-                    [
-                        ResumeOffer(
-                            draft.id,
-                            draft.seq,
-                            client.name,
-                            draft.owner_id,
-                            draft.owner_id == actor.id,
-                            position,
-                            len(visible),
-                        )
-                    ]
-                )
+                return self._offer(session, draft, client, actor)
             try:
                 draft = self._new_draft(session, client, actor, context, now)
             except StaleAction as err:

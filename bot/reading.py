@@ -12,7 +12,7 @@ from bot.clock import Clock
 from bot.compliance import check as check_policy
 from bot.lookup import ClientMatch, find_client, find_section
 from bot.policy import Policy
-from bot.publishing import Publisher
+from bot.publishing import Publisher, latest_version
 from bot.questionnaire import Actor
 from bot.questions import load_bank, slug
 from bot.sop import SECTIONS, local_formatter, to_html, to_markdown
@@ -38,7 +38,7 @@ class Reader:
             match = find_client(session, text)
             if match.client is None:
                 return Notice(_unknown(text, match), "error")
-            row = self._version(session, match.client.id)
+            row = latest_version(session, match.client.id)
             if row is None:
                 return Notice(f"{match.client.name} has no published SOP yet.")
             overview = self.publisher.overview(session, match.client, row, self.clock.now())
@@ -59,7 +59,7 @@ class Reader:
         """One section of a client's current SOP (from a section button)."""
         with self.db.read() as session:
             client = session.get(Client, client_id)
-            row = self._version(session, client_id) if client else None
+            row = latest_version(session, client_id) if client else None
             if client is None or row is None:
                 return Notice("That SOP is no longer published.")
             overview = self.publisher.overview(session, client, row, self.clock.now())
@@ -75,7 +75,7 @@ class Reader:
     def current_answers(self, client_id: int) -> dict[str, Any] | None:
         """The answers of the client's current published version."""
         with self.db.read() as session:
-            row = self._version(session, client_id)
+            row = latest_version(session, client_id)
             return dict(row.answers) if row else None
 
     def clients(self, limit: int = LIST_LIMIT) -> TableView:
@@ -94,7 +94,7 @@ class Reader:
             match = find_client(session, text)
             if match.client is None:
                 return Notice(_unknown(text, match), "error")
-            row = self._version(session, match.client.id)
+            row = latest_version(session, match.client.id)
             draft = session.exec(
                 select(Draft).where(Draft.client_id == match.client.id).order_by(col(Draft.updated_at).desc())
             ).first()
@@ -163,14 +163,12 @@ class Reader:
 
     def export(self, text: str, format_name: str) -> ExportFile | Notice:
         with self.db.read() as session:
-            match = find_client(session, text)
-            if match.client is None:
-                return Notice(_unknown(text, match), "error")
-            row = self._version(session, match.client.id)
-            if row is None:
-                return Notice(f"{match.client.name} has no published SOP yet.")
-            document = self.publisher.document(session, match.client, row, "md")
-        base = f"{slug(match.client.name)}-patch-sop-v{row.version}"
+            found = self._published(session, text)
+            if isinstance(found, Notice):
+                return found
+            client, row = found
+            document = self.publisher.document(session, client, row, "md")
+        base = f"{slug(client.name)}-patch-sop-v{row.version}"
         if format_name == "html":
             return ExportFile(f"{base}.html", document.title, to_html(document))
         return ExportFile(f"{base}.md", document.title, to_markdown(document))
@@ -193,7 +191,7 @@ class Reader:
 
     def _client_row(self, session: Session, client: Client, now: Any) -> tuple[str, ...]:
         draft = session.exec(select(Draft).where(Draft.client_id == client.id, Draft.status == "open")).first()
-        row = self._version(session, client.id)
+        row = latest_version(session, client.id)
         parts = []
         if row is not None:
             parts.append(f"published v{row.version}")
@@ -211,12 +209,15 @@ class Reader:
         return (client.name, status, policy.owner, local(row.published_at, "%d %b %Y"), next_window)
 
     @staticmethod
-    def _version(session: Session, client_id: int | None) -> PolicyVersion | None:
-        return session.exec(
-            select(PolicyVersion)
-            .where(PolicyVersion.client_id == client_id)
-            .order_by(col(PolicyVersion.version).desc())
-        ).first()
+    def _published(session: Session, text: str) -> tuple[Client, PolicyVersion] | Notice:
+        """The client the words name and its current version, or the notice to give instead."""
+        match = find_client(session, text)
+        if match.client is None:
+            return Notice(_unknown(text, match), "error")
+        row = latest_version(session, match.client.id)
+        if row is None:
+            return Notice(f"{match.client.name} has no published SOP yet.")
+        return match.client, row
 
 
 def answer_changes(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str, str]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -72,17 +73,20 @@ class DispatchReport:
     failed: int = 0
 
 
-_POLICIES: dict[str, Policy] = {}
+_POLICIES: OrderedDict[str, Policy] = OrderedDict()
+POLICY_CACHE = 256
 
 
 def policy_of(version: PolicyVersion) -> Policy:
-    """The policy of a published version, built once per distinct set of answers in this process."""
+    """The policy of a published version; the most recently used few hundred are kept ready."""
     key = json.dumps(version.answers, sort_keys=True)
     policy = _POLICIES.get(key)
     if policy is None:
-        if len(_POLICIES) > 5_000:
-            _POLICIES.clear()
         policy = _POLICIES[key] = Policy(version.answers)
+        if len(_POLICIES) > POLICY_CACHE:
+            _POLICIES.popitem(last=False)
+    else:
+        _POLICIES.move_to_end(key)
     return policy
 
 

@@ -91,7 +91,7 @@ def _serve(settings: Settings, db: Database) -> int:
 
             SocketModeHandler(bot.app, settings.slack_app_token.get_secret_value()).start()
         else:
-            from bot.server import serve_http
+            from bot.slack_server import serve_http
 
             serve_http(bot.app, db, settings.host, settings.port, settings.server_threads)
     finally:

@@ -19,7 +19,7 @@ from waitress.server import create_server
 from bot.app import create_bot
 from bot.clock import Clock
 from bot.config import Settings
-from bot.server import wsgi_app
+from bot.slack_server import wsgi_app
 from storage.db import Database
 from tests.fake_slack import TOKEN, FakeSlack
 

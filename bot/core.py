@@ -91,13 +91,10 @@ class Core:
             match = find_client(session, client_name)
             client_id = match.client.id if match.client else None
         if client_id is None:
-            return Outcome(
-                [
-                    self.reader.history(client_name)
-                    if client_name.strip()
-                    else Notice("Which client? `/patchpolicy edit <client>`.", "error")
-                ]
-            )
+            if not client_name.strip():
+                return Outcome([Notice("Which client? `/patchpolicy edit <client>`.", "error")])
+            hint = f" Did you mean {', '.join(match.suggestions)}?" if match.suggestions else ""
+            return Outcome([Notice(f"I don't know a client called '{client_name.strip()}'.{hint}", "error")])
         version = self.reader.current_answers(client_id)
         if version is None:
             return Outcome([Notice(f"{match.client.name} has no published SOP to edit; use `/patchpolicy resume`.")])

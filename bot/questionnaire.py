@@ -307,9 +307,8 @@ class Questionnaire:
         """After an answer: the next question, or back to the summary when editing."""
         visible, answers = self._state(session, draft)
         if draft.mode == "editing":
-            pending = next(
-                (q for q in visible if q.id not in answers and not self._skipped(session, draft, q.id)), None
-            )
+            skipped = self._skipped_ids(session, draft)  # one query, not one per question
+            pending = next((q for q in visible if q.id not in answers and q.id not in skipped), None)
             if pending is None:
                 return self._to_summary(session, draft, client, closed)
             return self._move(session, draft, client, pending.id, "editing", closed)
@@ -580,9 +579,6 @@ class Questionnaire:
     def _skipped_ids(self, session: Session, draft: Draft) -> set[str]:
         rows = session.exec(select(Answer.question_id).where(Answer.draft_id == draft.id, Answer.skipped == True))  # noqa: E712
         return set(rows.all())
-
-    def _skipped(self, session: Session, draft: Draft, question_id: str) -> bool:
-        return question_id in self._skipped_ids(session, draft)
 
     def _store(
         self, session: Session, draft: Draft, question_id: str, value: Any, actor: Actor, skipped: bool = False

@@ -35,12 +35,10 @@ class Reader:
     def show(self, text: str, format_name: str = "mrkdwn") -> ShowView | Notice:
         """`show <client> [words]`: the overview with its sections, or the one section the words name."""
         with self.db.read() as session:
-            match = find_client(session, text)
-            if match.client is None:
-                return Notice(_unknown(text, match), "error")
-            row = latest_version(session, match.client.id)
-            if row is None:
-                return Notice(f"{match.client.name} has no published SOP yet.")
+            found = self._published(session, text)
+            if isinstance(found, Notice):
+                return found
+            match, row = found
             overview = self.publisher.overview(session, match.client, row, self.clock.now())
             links = tuple(SectionLink(s.id, s.title) for s in SECTIONS)
             if not match.rest:
@@ -166,7 +164,8 @@ class Reader:
             found = self._published(session, text)
             if isinstance(found, Notice):
                 return found
-            client, row = found
+            match, row = found
+            client = match.client
             document = self.publisher.document(session, client, row, "md")
         base = f"{slug(client.name)}-patch-sop-v{row.version}"
         if format_name == "html":
@@ -209,15 +208,15 @@ class Reader:
         return (client.name, status, policy.owner, local(row.published_at, "%d %b %Y"), next_window)
 
     @staticmethod
-    def _published(session: Session, text: str) -> tuple[Client, PolicyVersion] | Notice:
-        """The client the words name and its current version, or the notice to give instead."""
+    def _published(session: Session, text: str) -> tuple[ClientMatch, PolicyVersion] | Notice:
+        """The client the words name (with the words after its name) and its current version, or a notice."""
         match = find_client(session, text)
         if match.client is None:
             return Notice(_unknown(text, match), "error")
         row = latest_version(session, match.client.id)
         if row is None:
             return Notice(f"{match.client.name} has no published SOP yet.")
-        return match.client, row
+        return match, row
 
 
 def answer_changes(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str, str]]:

@@ -11,13 +11,14 @@ from sqlmodel import col, select
 from bot.clock import Clock
 from bot.lookup import find_client
 from bot.policy import Policy
+from bot.publishing import latest_version
 from bot.questions import slug
 from bot.reminders import Reminders
 from bot.sop import local_formatter
 from bot.views import ExportFile, Notice, TableView
 from bot.windows import occurrences
 from storage.db import Database
-from storage.models import Client, PolicyVersion, Reminder
+from storage.models import Client, Reminder
 
 FOREVER = datetime(3000, 1, 1, tzinfo=UTC)
 ICS_DAYS = 365
@@ -44,7 +45,7 @@ class Schedule:
             if match.client is None:
                 hint = f" Did you mean {', '.join(match.suggestions)}?" if match.suggestions else ""
                 return Notice(f"I don't know a client called '{words[0]}'.{hint}", "error")
-            row = self._current(session, match.client)
+            row = latest_version(session, match.client.id)
             if row is None:
                 return Notice(f"{match.client.name} has no published SOP, so no windows yet.")
         policy = Policy(row.answers)
@@ -135,14 +136,6 @@ class Schedule:
             f"{match.client.name} is archived: {cancelled} planned reminders cancelled. Its SOP versions are kept.",
             "success",
         )
-
-    @staticmethod
-    def _current(session, client: Client) -> PolicyVersion | None:  # type: ignore[no-untyped-def]
-        return session.exec(
-            select(PolicyVersion).where(
-                PolicyVersion.client_id == client.id, PolicyVersion.version == client.published_version
-            )
-        ).first()
 
     @staticmethod
     def _paused_note(client: Client, now: datetime) -> str | None:

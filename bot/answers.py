@@ -218,7 +218,9 @@ def _timezone(_q: Question, raw: Any, _ctx: AnswerContext) -> str:
 
 def _channel(_q: Question, raw: Any, ctx: AnswerContext) -> dict[str, Any]:
     if isinstance(raw, dict):
-        return raw
+        if not all(isinstance(raw.get(k), str) and raw.get(k) for k in ("id", "name")):
+            raise AnswerError("A channel needs an `id` and a `name`, or type it as #channel-name.")
+        return {"id": raw["id"], "name": raw["name"]}
     text = _text(raw)
     found = ctx.directory.channel(text) if text else None
     if found is None:
@@ -227,8 +229,10 @@ def _channel(_q: Question, raw: Any, ctx: AnswerContext) -> dict[str, Any]:
 
 
 def _users(q: Question, raw: Any, ctx: AnswerContext) -> list[dict[str, Any]]:
-    if isinstance(raw, list) and all(isinstance(u, dict) for u in raw):
-        found: list[dict[str, Any]] | None = raw
+    if isinstance(raw, list) and raw and all(isinstance(u, dict) for u in raw):
+        if not all(isinstance(u.get(k), str) and u.get(k) for u in raw for k in ("id", "name")):
+            raise AnswerError("Each person needs an `id` and a `name`, or @mention them.")
+        found: list[dict[str, Any]] | None = [{"id": u["id"], "name": u["name"]} for u in raw]
     else:
         text = _text(raw)
         found = ctx.directory.users(text) if text else None
@@ -240,8 +244,13 @@ def _users(q: Question, raw: Any, ctx: AnswerContext) -> list[dict[str, Any]]:
 
 
 def _window(_q: Question, raw: Any, _ctx: AnswerContext) -> dict[str, Any]:
-    if isinstance(raw, dict):
-        return WindowRule.from_dict(raw).to_dict()
+    if isinstance(raw, dict):  # from a policy file: checked by reading its canonical text back
+        try:
+            raw = WindowRule.from_dict(raw).describe()
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            raise AnswerError(
+                "A window needs an anchor, a start and a length, e.g. `Patch Tuesday + 1 day, 20:00 for 4h`."
+            ) from None
     try:
         return parse_window_rule(_text(raw)).to_dict()
     except WindowRuleError as err:

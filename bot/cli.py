@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+from pathlib import Path
 
 from bot.config import Settings
 from storage.db import Database
@@ -17,9 +18,20 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("serve", help="run the Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP on PORT)")
     sub.add_parser("console", help="run the bot in this terminal, without Slack")
     sub.add_parser("migrate", help="apply database migrations and exit")
-    check = sub.add_parser("check", help="check a client's policy against its frameworks; exit 1 on a breach")
-    check.add_argument("client", nargs="+", help="the client's name")
+    check = sub.add_parser(
+        "check", help="check a client's policy (or a policy file) against its frameworks; exit 1 on a breach"
+    )
+    check.add_argument("client", nargs="+", help="the client's name, or the path of a policy file")
+    load = sub.add_parser("import", help="load a policy file (.yaml) into a draft on the local database")
+    load.add_argument("file", help="the policy file")
+    render = sub.add_parser("render", help="print the SOP of a policy file; no database needed")
+    render.add_argument("file", help="the policy file")
+    render.add_argument("format", nargs="?", choices=("md", "html"), default="md")
     args = parser.parse_args(argv)
+    if args.command == "render":
+        return _render(args.file, args.format)
+    if args.command == "check" and len(args.client) == 1 and args.client[0].endswith((".yaml", ".yml")):
+        return _check_file(args.client[0])
     settings = Settings()
     command = args.command or ("serve" if settings.has_slack else "console")
     level = settings.log_level.upper() if command != "console" else "WARNING"
@@ -35,20 +47,98 @@ def main(argv: list[str] | None = None) -> int:
         return _console(settings, db)
     if command == "check":
         return _check(db, " ".join(args.client))
+    if command == "import":
+        return _import(settings, db, args.file)
     return _serve(settings, db)
 
 
 def _console(settings: Settings, db: Database) -> int:
-    from bot.clock import SystemClock
     from bot.console import Console
+
+    core, actor = _console_core(settings, db)
+    Console(core, actor).run(sys.stdin)
+    return 0
+
+
+def _console_core(settings: Settings, db: Database):  # type: ignore[no-untyped-def]
+    from bot.clock import SystemClock
     from bot.core import Core
     from bot.directory import LocalDirectory
     from bot.questionnaire import Actor
 
     user = settings.console_user or os.environ.get("USER", "console")
-    core = Core(db, SystemClock(), LocalDirectory())
-    Console(core, Actor(id=user, name=user, timezone=os.environ.get("TZ") or None)).run(sys.stdin)
+    actor = Actor(id=user, name=user, timezone=os.environ.get("TZ") or None)
+    return Core(db, SystemClock(), LocalDirectory()), actor
+
+
+def _read(path: str) -> str | None:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        print(f"Can't read {path}: {err}", file=sys.stderr)
+        return None
+
+
+def _load_file(path: str):  # type: ignore[no-untyped-def]
+    """The validated policy file, or None after printing each problem."""
+    from bot.directory import LocalDirectory
+    from bot.policy_file import PolicyFileError, load
+
+    text = _read(path)
+    if text is None:
+        return None
+    try:
+        return load(text, LocalDirectory())
+    except PolicyFileError as err:
+        print(f"{path} is not a valid policy file:", file=sys.stderr)
+        for line in err.errors:
+            print(f"  {path}: {line}", file=sys.stderr)
+        return None
+
+
+def _import(settings: Settings, db: Database, path: str) -> int:
+    from bot.console import Console
+
+    text = _read(path)
+    if text is None:
+        return 2
+    core, actor = _console_core(settings, db)
+    outcome = core.standards.import_file(actor, text, {})
+    Console(core, actor).show(outcome)
+    failed = any(getattr(reply, "tone", "") == "error" for reply in outcome.replies)
+    return 1 if failed else 0
+
+
+def _render(path: str, format_name: str) -> int:
+    from bot.clock import SystemClock
+    from bot.policy import Policy
+    from bot.sop import DocumentMeta, render_sop, to_html, to_markdown
+
+    loaded = _load_file(path)
+    if loaded is None:
+        return 1
+    answers = loaded.answers if loaded.kind == "client" else {**loaded.answers, "client.name": loaded.name}
+    document = render_sop(Policy(answers), DocumentMeta(None, None), SystemClock().now(), "md")
+    sys.stdout.write(to_html(document) if format_name == "html" else to_markdown(document))
     return 0
+
+
+def _check_file(path: str) -> int:
+    from bot.clock import SystemClock
+    from bot.compliance import check
+    from bot.policy import Policy
+
+    loaded = _load_file(path)
+    if loaded is None:
+        return 2
+    verdicts = check(Policy(loaded.answers), SystemClock().now())
+    if not verdicts:
+        print(f"{loaded.name}'s policy names no framework to check against.")
+        return 0
+    print(f"{loaded.name} ({path}): compliance check")
+    for verdict in verdicts:
+        print(f"- {verdict.label}: {'pass' if verdict.passed else '; '.join(verdict.breaches)}")
+    return 0 if all(v.passed for v in verdicts) else 1
 
 
 def _check(db: Database, client: str) -> int:

@@ -6,6 +6,13 @@ from dataclasses import dataclass
 
 HELP = (
     ("new <client>", "Write a client's patch policy, one question at a time, in a DM."),
+    (
+        "new <client> from <template|client>",
+        "Start from a template (or another client's policy): only the client-specific questions are asked.",
+    ),
+    ("template new <name>", "Write your MSP's standard policy, versioned and published like a client's."),
+    ("template list", "The templates, and the client policies built on each."),
+    ("sync <client>", "Take the template's newer answers the client follows (its own answers are kept)."),
     ("resume [client]", "Continue your policy draft where you left off."),
     ("publish <client>", "Publish the finished policy as the next version, in the client's channel."),
     ("show <client> [section]", "The current SOP, or one section: e.g. `show acme reboot`."),
@@ -14,7 +21,8 @@ HELP = (
     ("check <client>", "The compliance check: each chosen framework, pass or each gap with what to change."),
     ("history <client>", "The published versions, with who published them and when."),
     ("diff <client> [vA vB]", "What changed between two versions, answer by answer."),
-    ("export <client> [md|html]", "The SOP as a Markdown or printable HTML file."),
+    ("export <client> [md|html|yaml]", "The SOP as Markdown or printable HTML, or the answers as a policy file."),
+    ("import", "Load a policy file: share the .yaml file with me in a DM."),
     (
         "windows [client] [ics]",
         "The next patch windows: every client's for 7 days, or one client's (ics: a calendar file).",
@@ -25,7 +33,14 @@ HELP = (
     ("help", "Show this list."),
 )
 MAX_ARGS = 200
-EDITOR_COMMANDS = {"new", "resume", "edit", "publish", "pause", "unpause", "archive"}
+EDITOR_COMMANDS = {"new", "resume", "edit", "publish", "pause", "unpause", "archive", "template", "sync", "import"}
+
+
+def needs_editor(cmd: Command) -> bool:
+    """Whether the command changes policies (reading is for everyone)."""
+    if cmd.name == "template":
+        return cmd.args.casefold().startswith("new")
+    return cmd.name in EDITOR_COMMANDS
 
 
 @dataclass(frozen=True)

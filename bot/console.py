@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.commands import parse_command
-from bot.core import Core
+from bot.core import Core, split_from
 from bot.directory import LocalDirectory
 from bot.questionnaire import Actor
 from bot.questions import slug
@@ -33,10 +33,10 @@ BANNER = (
 class Console:
     """Reads lines, runs them through the core, prints what the core says."""
 
-    def __init__(self, core: Core, actor: Actor, out: TextIO = sys.stdout) -> None:
+    def __init__(self, core: Core, actor: Actor, out: TextIO | None = None) -> None:
         self.core = core
         self.actor = actor
-        self.out = out
+        self.out = out or sys.stdout
         self.offer: ResumeOffer | None = None
 
     def run(self, lines: TextIO = sys.stdin) -> None:
@@ -55,7 +55,7 @@ class Console:
             cmd = parse_command(line)
             context = {}
             if cmd.name == "new" and cmd.args:  # suggest a channel named after the client
-                context["channel"] = LocalDirectory().channel(f"#{slug(cmd.args)[:60]}-patching")
+                context["channel"] = LocalDirectory().channel(f"#{slug(split_from(cmd.args)[0])[:60]}-patching")
             self.show(self.core.command(self.actor, cmd, context, format_name="md"))
         elif self.offer is not None and words in {"resume", "start over"}:
             offer, self.offer = self.offer, None

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.checkins import Checkins
 from bot.clock import Clock
-from bot.commands import EDITOR_COMMANDS, Command, help_text, parse_command
+from bot.commands import Command, help_text, needs_editor, parse_command
 from bot.directory import Directory
 from bot.lookup import find_client
 from bot.publishing import Publisher
@@ -15,6 +15,7 @@ from bot.questionnaire import Actor, Questionnaire
 from bot.reading import Reader
 from bot.reminders import Reminders
 from bot.schedule import Schedule
+from bot.standards import Standards
 from bot.views import Notice, Outcome
 from storage.db import Database
 
@@ -31,6 +32,7 @@ class Core:
         self.reminders = Reminders(db, clock, instance)
         self.schedule = Schedule(db, clock, self.reminders)
         self.checkins = Checkins(db, clock, self.publisher)
+        self.standards = Standards(db, self.questionnaire, directory)
         self.on_plan_changed: Callable[[], None] = lambda: None  # the scheduler re-arms itself here
         self.editors: tuple[str, ...] = ()  # named in refusals; the adapter decides who is one
 
@@ -39,10 +41,26 @@ class Core:
     ) -> Outcome:
         """Run one `/patchpolicy` command."""
         cmd = parse_command(command) if isinstance(command, str) else command
-        if cmd.name in EDITOR_COMMANDS and not actor.editor:
+        if needs_editor(cmd) and not actor.editor:
             return Outcome([self.refusal(cmd.name)])
         if cmd.name == "new":
+            client_name, source = split_from(cmd.args)
+            if source:
+                return self.standards.new_from(actor, client_name, source, context or {})
             return self.questionnaire.start(actor, cmd.args, context or {})
+        if cmd.name == "template":
+            return self.standards.template(actor, cmd.args, context or {})
+        if cmd.name == "sync":
+            return self.standards.sync(actor, cmd.args, context or {})
+        if cmd.name == "import":
+            return Outcome(
+                [
+                    Notice(
+                        "Share the policy file (.yaml) with me in a DM and I'll load it into a draft; "
+                        "on the command line, `patchpolicy import <file>` does the same."
+                    )
+                ]
+            )
         if cmd.name == "resume":
             return self.questionnaire.resume(actor, cmd.args or None)
         if cmd.name == "publish":
@@ -67,8 +85,11 @@ class Core:
             return Outcome([result])
         if cmd.name == "export":
             words = cmd.args.split()
-            kind = words[-1].casefold() if len(words) > 1 and words[-1].casefold() in {"md", "html"} else "md"
-            name = " ".join(words[:-1]) if len(words) > 1 and words[-1].casefold() in {"md", "html"} else cmd.args
+            given = len(words) > 1 and words[-1].casefold() in {"md", "html", "yaml", "yml"}
+            kind = words[-1].casefold() if given else "md"
+            name = " ".join(words[:-1]) if given else cmd.args
+            if kind in {"yaml", "yml"}:
+                return Outcome([self.standards.export_yaml(name)])
             return Outcome([self.reader.export(name, kind)])
         return Outcome([Notice(help_text(cmd.unknown))])
 
@@ -83,6 +104,13 @@ class Core:
         result = self.publisher.publish(actor, client_name=client_name, draft_id=draft_id)
         if isinstance(result, Notice):
             return Outcome([result])
+        if result.overview.is_template:  # nothing to post: say so, and what it means for the clients on it
+            template = result.overview.client_name.removesuffix(" (MSP template)")
+            lines = self.standards.dependents(result.overview.client_id)
+            text = f"Published template {template} v{result.overview.version}."
+            built_on = "\n".join(f"• {line}" for line in lines)
+            text += f"\n{built_on}" if lines else " No client policy is built on it yet."
+            return Outcome([Notice(text, "success")])
         self.on_plan_changed()
         return Outcome(published=result)
 
@@ -99,3 +127,12 @@ class Core:
         if version is None:
             return Outcome([Notice(f"{match.client.name} has no published SOP to edit; use `/patchpolicy resume`.")])
         return self.questionnaire.start_from(actor, client_id, version, context)
+
+
+def split_from(args: str) -> tuple[str, str | None]:
+    """'Acme from House Standard' -> ('Acme', 'House Standard'); no ' from ' -> (args, None)."""
+    lowered = args.casefold()
+    at = lowered.rfind(" from ")
+    if at <= 0:
+        return args, None
+    return args[:at].strip(), args[at + len(" from ") :].strip() or None

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot import template_links
 from bot.clock import Clock
 from bot.compliance import summary_lines
 from bot.lookup import find_client
@@ -72,8 +73,14 @@ class Publisher:
             row.markdown = to_markdown(self.document(session, client, row, "md"))
             draft.status, draft.updated_at = "published", now
             client.published_version = number
+            link = draft.context.get("template")
+            if link:  # made from (or synced to) a template: its answers now follow that version
+                client.template_id, client.template_version = link["id"], link["version"]
+            if client.kind == "template":
+                row.posted_at = now  # a template has no channel: it is published once stored
             session.add_all([row, draft, client])
-            plan_client(session, client, row, now)  # the new version's reminders replace the old ones at once
+            if client.kind == "client":
+                plan_client(session, client, row, now)  # the new version's reminders replace the old ones at once
             return self._published(session, client, row, already=False)
 
     def mark_posted(self, version_id: int, channel_id: str, message_ts: str, permalink: str | None) -> None:
@@ -92,7 +99,7 @@ class Publisher:
             .where(PolicyVersion.client_id == client.id, PolicyVersion.version <= row.version)
             .order_by(col(PolicyVersion.version))
         ).all()
-        policy = Policy(row.answers)
+        policy = policy_of_version(client, row)
         meta = DocumentMeta(
             version=row.version,
             published_at=row.published_at,
@@ -104,7 +111,8 @@ class Publisher:
 
     def overview(self, session: Session, client: Client, row: PolicyVersion, now: datetime) -> Overview:
         """The compact face of a version: who, when, the next window of each group, the SLA table."""
-        policy = Policy(row.answers)
+        policy = policy_of_version(client, row)
+        linked = template_links.status(session, client, row.answers)
         meta = DocumentMeta(version=row.version, published_at=row.published_at, published_by=row.published_by_name)
         effective, next_review = document_dates(policy, meta, now)
         local = local_formatter(policy.timezone)
@@ -122,6 +130,8 @@ class Publisher:
             tiers=tuple(tuple(t) for t in policy.tiers()),
             compliance=summary_lines(policy, row.published_at),
             permalink=row.permalink,
+            template_note=linked.describe(client.name) if linked else None,
+            is_template=client.kind == "template",
         )
 
     def _published(self, session: Session, client: Client, row: PolicyVersion, already: bool) -> Published:
@@ -163,6 +173,13 @@ class Publisher:
         suggestions = find_client(session, client_name).suggestions
         hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else ""
         return f"I don't know a client called '{client_name}'.{hint}"
+
+
+def policy_of_version(client: Client, row: PolicyVersion) -> Policy:
+    """The policy of a version; a template, having no client name, is titled with its own."""
+    if client.kind == "template":
+        return Policy({**row.answers, "client.name": f"{client.name} (MSP template)"})
+    return Policy(row.answers)
 
 
 def latest_version(session: Session, client_id: int | None) -> PolicyVersion | None:

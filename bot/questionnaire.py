@@ -68,34 +68,90 @@ class Questionnaire:
 
     # ----- entry points -------------------------------------------------------------------------
 
-    def start(self, actor: Actor, client_name: str, context: dict[str, Any]) -> Outcome:
-        """`/patchpolicy new <client>`: a new draft, or an offer to resume the open one."""
-        try:
-            name = clean_name(client_name)
-        except ClientNameError as err:
-            return Outcome([Notice(str(err), "error")])
-        now = self.clock.now()
+    def start(self, actor: Actor, client_name: str, context: dict[str, Any], kind: str = "client") -> Outcome:
+        """`/patchpolicy new <client>` (or `template new <name>`): a new draft, or an offer to resume the open one."""
         with self.db.write() as session:
-            client = session.exec(select(Client).where(Client.key == client_key(name))).first()
-            if client is None:
-                client = Client(key=client_key(name), name=name, created_by=actor.id, created_at=now)
-                session.add(client)
-                session.flush()
+            found = self._client_for(session, actor, client_name, kind)
+            if isinstance(found, Notice):
+                return Outcome([found])
+            client = found
             draft = self._open_draft(session, client.id)
             if draft is not None:
                 return self._offer(session, draft, client, actor)
-            draft = self._new_draft(session, client, actor, context, now)
+            draft = self._new_draft(session, client, actor, {**context, "kind": kind}, self.clock.now())
+            what = f"the {client.name} template" if kind == "template" else f"{client.name}'s patch policy"
             outcome = Outcome(
                 [
                     Notice(
-                        f"Let's write {client.name}'s patch policy. Answer one question at a time; "
-                        "everything is saved as you go.",
+                        f"Let's write {what}. Answer one question at a time; everything is saved as you go.",
                         "info",
                     )
                 ]
             )
             outcome.replies.append(self._ask(session, draft, client))
             return outcome
+
+    def start_prefilled(
+        self,
+        actor: Actor,
+        client_name: str,
+        context: dict[str, Any],
+        answers: dict[str, Any],
+        source: str,
+        template: dict[str, Any] | None = None,
+        kind: str = "client",
+    ) -> Outcome:
+        """`new <client> from <source>`, or a policy file: the answers stored; only what is left is asked."""
+        with self.db.write() as session:
+            found = self._client_for(session, actor, client_name, kind)
+            if isinstance(found, Notice):
+                return Outcome([found])
+            client = found
+            draft = self._open_draft(session, client.id)
+            if draft is not None:
+                outcome = self._offer(session, draft, client, actor)
+                outcome.replies.insert(0, Notice(f"{client.name} already has an open draft, so nothing was loaded."))
+                return outcome
+            draft_context = {**context, "kind": kind} | ({"template": template} if template else {})
+            draft = self._new_draft(session, client, actor, draft_context, self.clock.now())
+            for question_id, value in answers.items():
+                self._store(session, draft, question_id, value, actor)
+            outcome = Outcome(
+                [
+                    Notice(
+                        f"{client.name}'s {'template' if kind == 'template' else 'policy'} starts from {source}: "
+                        f"{len(answers)} answers loaded. "
+                        f"I'll ask only what is still missing for {client.name}, then show the summary, "
+                        "where any answer can be changed."
+                    )
+                ]
+            )
+            draft.mode = "editing"
+            outcome.replies.extend(self._advance_editing(session, draft, client, None).replies)
+            return outcome
+
+    def _client_for(self, session: Session, actor: Actor, client_name: str, kind: str) -> Client | Notice:
+        """The client (or template) of that name, created if new; a notice if the name is bad or taken."""
+        try:
+            name = clean_name(client_name)
+        except ClientNameError as err:
+            return Notice(str(err), "error")
+        client = session.exec(select(Client).where(Client.key == client_key(name))).first()
+        if client is None:
+            client = Client(
+                key=client_key(name), name=name, kind=kind, created_by=actor.id, created_at=self.clock.now()
+            )
+            session.add(client)
+            session.flush()
+        elif client.kind != kind:
+            if client.kind == "template":
+                return Notice(
+                    f"{client.name} is a template. `/patchpolicy new <client> from {client.name}` makes a "
+                    f"client's policy from it; `/patchpolicy edit {client.name}` changes the template.",
+                    "error",
+                )
+            return Notice(f"{client.name} is a client, not a template. Pick another template name.", "error")
+        return client
 
     def _offer(self, session: Session, draft: Draft, client: Client, actor: Actor) -> Outcome:
         """The client already has an open draft: offer to resume it (or say whose it is)."""
@@ -104,8 +160,15 @@ class Questionnaire:
         owner = draft.owner_id == actor.id
         return Outcome([ResumeOffer(draft.id, draft.seq, client.name, draft.owner_id, owner, position, len(visible))])
 
-    def start_from(self, actor: Actor, client_id: int, answers: dict[str, Any], context: dict[str, Any]) -> Outcome:
-        """`/patchpolicy edit`: a draft pre-filled with published answers, straight to the summary."""
+    def start_from(
+        self,
+        actor: Actor,
+        client_id: int,
+        answers: dict[str, Any],
+        context: dict[str, Any],
+        intro: str | None = None,
+    ) -> Outcome:
+        """`/patchpolicy edit` (or sync, or import): a draft pre-filled with answers, straight to the summary."""
         now = self.clock.now()
         with self.db.write() as session:
             client = session.get(Client, client_id)
@@ -113,19 +176,16 @@ class Questionnaire:
             if draft is not None:
                 return self._offer(session, draft, client, actor)
             try:
-                draft = self._new_draft(session, client, actor, context, now)
+                draft = self._new_draft(session, client, actor, {**context, "kind": client.kind}, now)
             except StaleAction as err:
                 return Outcome([Notice(str(err), "error")])
             for question_id, value in answers.items():
                 self._store(session, draft, question_id, value, actor)
-            outcome = Outcome(
-                [
-                    Notice(
-                        f"Here are {client.name}'s published answers. Edit any of them, then Finish "
-                        "and Publish to make the next version."
-                    )
-                ]
+            intro = intro or (
+                f"Here are {client.name}'s published answers. Edit any of them, then Finish "
+                "and Publish to make the next version."
             )
+            outcome = Outcome([Notice(intro)])
             outcome.replies.extend(self._to_summary(session, draft, client, None).replies)
             return outcome
 
@@ -274,7 +334,8 @@ class Questionnaire:
         self._store(session, draft, question.id, value, actor)
         answers[question.id] = value
         outcome = self._advance(session, draft, client, question, closed)
-        new = [b for b in self._breaches(self.bank.visible(answers), answers, draft.context) if b not in before]
+        visible = self.bank.visible(answers, _is_template(draft.context))
+        new = [b for b in self._breaches(visible, answers, draft.context) if b not in before]
         if new:
             outcome.replies.insert(
                 0, Notice("That answer breaks a chosen framework (you may keep it): " + new[0], "warning")
@@ -285,7 +346,7 @@ class Questionnaire:
         """The answers so far, with recommendations standing in for questions not reached yet."""
         filled = dict(answers)
         for _ in range(3):  # recommendations can reveal more questions (per-group ones)
-            for question in self.bank.visible(filled):
+            for question in self.bank.visible(filled, _is_template(context)):
                 if question.id not in filled:
                     value = self._recommended(question, filled, context)
                     if value is not None:
@@ -305,17 +366,22 @@ class Questionnaire:
         self, session: Session, draft: Draft, client: Client, answered: Question, closed: ClosedPrompt | None
     ) -> Outcome:
         """After an answer: the next question, or back to the summary when editing."""
-        visible, answers = self._state(session, draft)
         if draft.mode == "editing":
-            skipped = self._skipped_ids(session, draft)  # one query, not one per question
-            pending = next((q for q in visible if q.id not in answers and q.id not in skipped), None)
-            if pending is None:
-                return self._to_summary(session, draft, client, closed)
-            return self._move(session, draft, client, pending.id, "editing", closed)
+            return self._advance_editing(session, draft, client, closed)
+        visible, _ = self._state(session, draft)
         following = next((q for q in visible if q.order > answered.order), None)
         if following is None:
             return self._to_summary(session, draft, client, closed)
         return self._move(session, draft, client, following.id, "asking", closed)
+
+    def _advance_editing(self, session: Session, draft: Draft, client: Client, closed: ClosedPrompt | None) -> Outcome:
+        """The next unanswered question that applies, or the summary when none is left."""
+        visible, answers = self._state(session, draft)
+        skipped = self._skipped_ids(session, draft)  # one query, not one per question
+        pending = next((q for q in visible if q.id not in answers and q.id not in skipped), None)
+        if pending is None:
+            return self._to_summary(session, draft, client, closed)
+        return self._move(session, draft, client, pending.id, "editing", closed)
 
     def _back(self, session: Session, draft: Draft, client: Client) -> Outcome:
         visible, _ = self._state(session, draft)
@@ -570,7 +636,7 @@ class Questionnaire:
     def _state(self, session: Session, draft: Draft) -> tuple[list[Question], dict[str, Any]]:
         rows = session.exec(select(Answer).where(Answer.draft_id == draft.id, Answer.skipped == False)).all()  # noqa: E712
         answers = {row.question_id: row.value for row in rows}
-        return self.bank.visible(answers), answers
+        return self.bank.visible(answers, _is_template(draft.context)), answers
 
     def answers_in(self, session: Session, draft: Draft) -> dict[str, Any]:
         visible, answers = self._state(session, draft)
@@ -616,3 +682,7 @@ class Questionnaire:
         if client_name:
             return Notice(f"You have no open draft for {client_name}. Start one with `/patchpolicy new {client_name}`.")
         return Notice("You have no policy in progress. Start one with `/patchpolicy new <client>`.")
+
+
+def _is_template(context: dict[str, Any]) -> bool:
+    return context.get("kind") == "template"

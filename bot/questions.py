@@ -55,6 +55,7 @@ class Question:
     min_if: dict[str, Any] | None = None
     not_less_than: str | None = None
     not_more_than: str | None = None
+    client_specific: bool = False  # left out of templates; asked when a client is made from one
 
     def choice(self, value: str) -> Choice | None:
         return next((c for c in self.choices if c.value == value), None)
@@ -141,9 +142,13 @@ class Bank:
                     questions.append(self._build(section, order, template, slug(item), label))
         return sorted(questions, key=lambda q: q.order)
 
-    def visible(self, answers: dict[str, Any]) -> list[Question]:
-        """The questions to ask, given the answers so far."""
-        return [q for q in self.expand(answers) if condition_holds(q.show_if, answers)]
+    def visible(self, answers: dict[str, Any], template: bool = False) -> list[Question]:
+        """The questions to ask, given the answers so far (a template's leave out client-specific ones)."""
+        return [
+            q
+            for q in self.expand(answers)
+            if condition_holds(q.show_if, answers) and not (template and q.client_specific)
+        ]
 
     def _template(self, template_id: str) -> dict[str, Any]:
         return next(t for s in self.sections for t in s.templates if t["id"] == template_id)
@@ -177,6 +182,7 @@ class Bank:
             min_if=t.get("min_if"),
             not_less_than=t.get("not_less_than"),
             not_more_than=t.get("not_more_than"),
+            client_specific=t.get("client_specific", False),
         )
 
 

@@ -198,10 +198,17 @@ class Reader:
             parts.append(f"draft by {_owner_name(draft)}")
         elif session.exec(select(Draft).where(Draft.client_id == client.id, Draft.status == "complete")).first():
             parts.append("finished, not published")
-        status = ", ".join(parts) or "no policy"
+        if client.kind == "template":
+            parts.insert(0, "MSP template")
+        elif client.template_id is not None:
+            template = session.get(Client, client.template_id)
+            parts.append(f"on template {template.name} v{client.template_version}" if template else "")
+        status = ", ".join(p for p in parts if p) or "no policy"
         if row is None:
             return (client.name, status, "", "", "")
         policy = Policy(row.answers)
+        if client.kind == "template":
+            return (client.name, status, policy.owner, local_formatter("UTC")(row.published_at, "%d %b %Y"), "")
         local = local_formatter(policy.timezone)
         upcoming = policy.next_windows(now, per_group=1)
         next_window = f"{upcoming[0].group}: {local(upcoming[0].start)}" if upcoming else "none"

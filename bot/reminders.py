@@ -160,7 +160,11 @@ class Reminders:
         added = 0
         with self.db.read() as session:
             ids = session.exec(
-                select(Client.id).where(col(Client.published_version).is_not(None), col(Client.archived_at).is_(None))
+                select(Client.id).where(
+                    col(Client.published_version).is_not(None),
+                    col(Client.archived_at).is_(None),
+                    Client.kind == "client",
+                )
             ).all()
         for client_id in ids:
             with self.db.write() as session:

@@ -124,6 +124,8 @@ class Overview:
     tiers: tuple[tuple[str, str, str], ...]
     compliance: tuple[str, ...] | None
     permalink: str | None = None
+    template_note: str | None = None  # how a client's answers stand against its template
+    is_template: bool = False
 
 
 @dataclass(frozen=True)

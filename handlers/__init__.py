@@ -14,7 +14,7 @@ def register_all(app: App, core: Core, editors: Editors) -> None:
     dedupe.register(app, core.db, core.clock)
     commands.register(app, core, editors)
     actions.register(app, core)
-    messages.register(app, core)
+    messages.register(app, core, editors)
     sop_actions.register(app, core, editors)
     home.register(app, core, editors)
     reminders.register(app, core)

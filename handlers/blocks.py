@@ -205,7 +205,7 @@ def _summary_actions(view: SummaryView) -> list[Block]:
     for section in view.sections:
         options = [
             Option(
-                text=truncate(f"{item.number}. {item.prompt}", 30),
+                text=truncate(f"{item.number}. {item.prompt}", 75),
                 value=encode(view.draft_id, view.seq, item.question_id),
             )
             for item in section.items

@@ -8,8 +8,8 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.clients import ClientNameError, clean_name
-from bot.commands import EDITOR_COMMANDS, Command, parse_command
-from bot.core import Core
+from bot.commands import Command, needs_editor, parse_command
+from bot.core import Core, split_from
 from bot.escaping import mrkdwn
 from bot.questionnaire import Actor
 from bot.views import ExportFile, Notice, Outcome
@@ -25,10 +25,10 @@ def register(app: App, core: Core, editors: Editors) -> None:
     def patchpolicy(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         cmd = parse_command(body.get("text", ""))
         actor = Actor(body["user_id"], body.get("user_name") or body["user_id"])
-        if cmd.name in EDITOR_COMMANDS and not editors.is_editor(actor.id):
+        if needs_editor(cmd) and not editors.is_editor(actor.id):
             ack(**render(core.refusal(cmd.name if cmd.name in {"edit", "publish"} else "change")).as_kwargs())
             return
-        if cmd.name in {"new", "resume", "edit"}:
+        if cmd.name in {"new", "resume", "edit", "sync"} or (cmd.name == "template" and needs_editor(cmd)):
             _in_dm(ack, body, client, core, cmd, actor)
         elif cmd.name == "publish":
             ack(text=f"Publishing {mrkdwn(cmd.args) or 'the SOP'}…")
@@ -50,16 +50,20 @@ def register(app: App, core: Core, editors: Editors) -> None:
 
 
 def _in_dm(ack: Ack, body: dict[str, Any], client: WebClient, core: Core, cmd: Command, actor: Actor) -> None:
-    """new / resume / edit: say where the conversation goes, then hold it in the DM."""
-    if cmd.name == "new":
+    """new / template new / resume / edit / sync: say where the conversation goes, then hold it in the DM."""
+    if cmd.name in {"new", "template"}:
+        target, source = split_from(cmd.args) if cmd.name == "new" else (cmd.args.partition(" ")[2], None)
         try:
-            name = clean_name(cmd.args)
+            name = clean_name(target)
         except ClientNameError as err:
             ack(text=mrkdwn(str(err)))
             return
-        ack(text=f"I've sent you a DM to write {mrkdwn(name)}'s patch policy.")
+        what = f"the {mrkdwn(name)} template" if cmd.name == "template" else f"{mrkdwn(name)}'s patch policy"
+        ack(text=f"I've sent you a DM to write {what}{f' from {mrkdwn(source)}' if source else ''}.")
     elif cmd.name == "edit":
         ack(text=f"I've sent you a DM to edit {mrkdwn(cmd.args) or 'the policy'}.")
+    elif cmd.name == "sync":
+        ack(text=f"I've sent you a DM to sync {mrkdwn(cmd.args) or 'the policy'} with its template.")
     else:
         ack(text="I've sent you a DM to pick up where you left off.")
     actor = slack_actor(client, actor.id, actor.name)

@@ -1,4 +1,4 @@
-"""Typed answers: messages in the bot's DM."""
+"""Messages in the bot's DM: typed answers, and policy files shared to be imported."""
 
 from __future__ import annotations
 
@@ -11,13 +11,36 @@ from bot.core import Core
 from bot.escaping import unescape_slack
 from bot.questionnaire import Actor
 from handlers.deliver import deliver
+from handlers.editors import Editors
+from handlers.people import slack_actor
+from handlers.policy_files import fetch_policy_file
+from handlers.render import render
 
 
-def register(app: App, core: Core) -> None:
+def register(app: App, core: Core, editors: Editors) -> None:
     @app.event("message")
     def direct_message(event: dict[str, Any], client: WebClient) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id") or not event.get("user"):
+        if event.get("channel_type") != "im" or event.get("bot_id") or not event.get("user"):
+            return
+        if event.get("subtype") == "file_share":
+            _import(event, client, core, editors)
+            return
+        if event.get("subtype"):
             return
         actor = Actor(event["user"], event["user"])
         outcome = core.questionnaire.text(actor, unescape_slack(event.get("text") or ""))
         deliver(client, core.questionnaire, outcome, event["channel"])
+
+
+def _import(event: dict[str, Any], client: WebClient, core: Core, editors: Editors) -> None:
+    """A file shared in the DM: loaded into a draft when it is a valid policy file, else why not."""
+    channel = event["channel"]
+    if not editors.is_editor(event["user"]):
+        client.chat_postMessage(channel=channel, **render(core.refusal("import")).as_kwargs())
+        return
+    text = fetch_policy_file(client, event.get("files") or [])
+    if not isinstance(text, str):
+        client.chat_postMessage(channel=channel, **render(text).as_kwargs())
+        return
+    actor = slack_actor(client, event["user"], event["user"])
+    deliver(client, core.questionnaire, core.standards.import_file(actor, text, {}), channel)

@@ -88,13 +88,20 @@ def overview_blocks(overview: Overview) -> list[Block]:
         compliance = "Compliance check: not run for this version."
     else:
         compliance = "Compliance check:\n" + "\n".join(f"• {mrkdwn(line)}" for line in overview.compliance)
-    return [
+    blocks: list[Block] = [
         HeaderBlock(text=truncate(f"{overview.client_name}: patch management SOP v{overview.version}", 150)),
         SectionBlock(fields=fields),
         SectionBlock(text=MarkdownTextObject(text=truncate(f"*Next patch windows*\n{windows}", MAX_SECTION))),
         SectionBlock(text=MarkdownTextObject(text=truncate(f"*Deadlines by severity*\n{tiers}", MAX_SECTION))),
         SectionBlock(text=MarkdownTextObject(text=truncate(compliance, MAX_SECTION))),
     ]
+    if overview.is_template:
+        blocks[2] = SectionBlock(
+            text=MarkdownTextObject(text="*Patch windows*\nEach client's windows run in that client's time zone.")
+        )
+    if overview.template_note:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=truncate(mrkdwn(overview.template_note), 3000))]))
+    return blocks
 
 
 def published_message(overview: Overview) -> Message:

@@ -29,6 +29,9 @@ class Client(SQLModel, table=True):
     published_version: int | None = None
     paused_until: datetime | None = _dt(nullable=True)
     archived_at: datetime | None = _dt(nullable=True)
+    kind: str = Field(default="client", max_length=16)  # "client", or "template" (an MSP standard)
+    template_id: int | None = Field(default=None, foreign_key="client.id")  # the template it is built on
+    template_version: int | None = None  # the template version its answers follow
 
 
 class Draft(SQLModel, table=True):

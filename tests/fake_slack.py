@@ -91,6 +91,14 @@ class FakeSlack:
         self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
         self.url = f"{self.base}/api/"
 
+    def user_file(self, name: str, content: str) -> dict[str, Any]:
+        """A file a user shared: its record as Slack puts it in a file_share message event."""
+        file_id = f"F{next(self._ts):06d}"
+        data = content.encode()
+        self.files[file_id] = {"id": file_id, "filename": name, "content": content, "shared": True}
+        url = f"{self.base}/files-pri/T1-{file_id}/{name}"
+        return {"id": file_id, "name": name, "size": len(data), "url_private": url, "url_private_download": url}
+
     def response_url(self) -> str:
         """A response_url like the ones Slack puts in commands and actions."""
         return f"{self.base}/response/{next(self._ts)}"
@@ -316,6 +324,9 @@ class FakeSlack:
                 if url.path.startswith(("/upload/", "/response/")):
                     self._plain(url.path, raw_bytes)
                     return
+                if url.path.startswith("/files-pri/"):
+                    self._download(url.path)
+                    return
                 raw = raw_bytes.decode()
                 args: dict[str, Any] = dict(parse_qsl(url.query))
                 if raw:
@@ -333,6 +344,21 @@ class FakeSlack:
                 self.send_header("Content-Length", str(len(payload)))
                 for key, value in headers.items():
                     self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def _download(self, path: str) -> None:
+                """A private file URL: served only with the bot token, as Slack does."""
+                file_id = path.split("/")[2].split("-", 1)[-1]
+                record = fake.files.get(file_id)
+                with fake._lock:
+                    fake.calls.append(Call("files.download", {"id": file_id}))
+                allowed = self.headers.get("Authorization") == f"Bearer {TOKEN}"
+                status = 200 if record is not None and allowed else 404
+                payload = record["content"].encode() if status == 200 else b"Not found"
+                self.send_response(status)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
 

@@ -54,17 +54,25 @@ def accept_all(bot: BotUnderTest, fake: FakeSlack, user: str = "UTECH", limit: i
     raise AssertionError("never reached the summary")
 
 
-def finish(bot: BotUnderTest, fake, name: str = "Acme", answers: dict[str, str] | None = None) -> None:
-    """Run the questionnaire from the client's channel, typing the given answers, recommended for the rest."""
-    bot.command(f"new {name}", channel="C0ACME", channel_name="acme-patching")
+def answer_all(bot: BotUnderTest, fake, answers: dict[str, str] | None = None) -> list[str]:
+    """Answer until the summary: the given answers typed, recommended for the rest. Returns the ids asked."""
     answers = answers or {}
+    asked: list[str] = []
     for _ in range(200):
         prompt = live_prompt(fake)
         if "Summary" in prompt["text"]:
-            break
+            return asked
         qid = question_id(prompt)
+        asked.append(qid)
         if qid in answers:
             bot.dm(answers[qid])
         else:  # question by question when answers are to be typed, else a section at a time
             bot.click(prompt, "pp.recommended" if answers else "pp.rest")
+    raise AssertionError("never reached the summary")
+
+
+def finish(bot: BotUnderTest, fake, name: str = "Acme", answers: dict[str, str] | None = None) -> None:
+    """Run the questionnaire from the client's channel, typing the given answers, recommended for the rest."""
+    bot.command(f"new {name}", channel="C0ACME", channel_name="acme-patching")
+    answer_all(bot, fake, answers)
     bot.click(live_prompt(fake), "pp.finish")

@@ -73,6 +73,6 @@ def create_bot(
     core.editors = editors.ids
     register_all(app, core, editors)
     poll = timedelta(seconds=settings.reminder_poll_seconds)
-    scheduler = SchedulerService(db, clock, SlackPoster(client), instance, poll=poll, use_lease=use_lease)
+    scheduler = SchedulerService(db, clock, SlackPoster(client), core.reminders, poll=poll, use_lease=use_lease)
     core.on_plan_changed = scheduler.arm_next
     return Bot(app, core, scheduler)

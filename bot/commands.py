@@ -27,19 +27,41 @@ HELP = (
         "windows [client] [ics]",
         "The next patch windows: every client's for 7 days, or one client's (ics: a calendar file).",
     ),
+    (
+        "oob <client|all> <title or CVE> [severity]",
+        "Open an out-of-band review: the SOP's procedure as a checklist with deadlines, reminded until closed.",
+    ),
+    ("oob list", "Open out-of-band reviews across all clients, overdue first."),
+    ("exception <client>", "Record an exception: what is not patched, why, the controls, approver and expiry."),
+    ("exceptions [client]", "The exceptions, soonest to expire first."),
     ("pause <client> [until YYYY-MM-DD]", "Stop a client's window reminders for a while."),
     ("unpause <client>", "Turn a client's reminders back on."),
     ("archive <client>", "Stop a client's reminders for good (its SOP versions are kept)."),
     ("help", "Show this list."),
 )
 MAX_ARGS = 200
-EDITOR_COMMANDS = {"new", "resume", "edit", "publish", "pause", "unpause", "archive", "template", "sync", "import"}
+EDITOR_COMMANDS = {
+    "new",
+    "resume",
+    "edit",
+    "publish",
+    "pause",
+    "unpause",
+    "archive",
+    "template",
+    "sync",
+    "import",
+    "oob",
+    "exception",
+}
 
 
 def needs_editor(cmd: Command) -> bool:
     """Whether the command changes policies (reading is for everyone)."""
     if cmd.name == "template":
         return cmd.args.casefold().startswith("new")
+    if cmd.name == "oob":
+        return cmd.args.casefold() != "list"
     return cmd.name in EDITOR_COMMANDS
 
 

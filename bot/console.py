@@ -75,6 +75,13 @@ class Console:
             self.say(published.markdown)
             self.core.publisher.mark_posted(published.version_id, "console", "console", None)
             self.say(f"✓ Published {published.overview.client_name}'s SOP v{published.overview.version}.")
+        for review in outcome.reviews:
+            self.say(
+                f"Out-of-band review for {review.client_name}: {review.title} ({review.severity.title()}). "
+                f"Triage by {review.triage_due_local}; deploy by {review.deploy_due_local}."
+            )
+        if outcome.forms:
+            self.say("Exceptions are recorded with the form in Slack: `/patchpolicy exception <client>` there.")
         for reply in outcome.replies:
             if isinstance(reply, Notice):
                 link = f" {reply.link[1]}: {reply.link[0]}" if reply.link else ""

@@ -10,6 +10,8 @@ from bot.clock import Clock
 from bot.commands import Command, help_text, needs_editor, parse_command
 from bot.directory import Directory
 from bot.lookup import find_client
+from bot.oob import Reviews
+from bot.patch_exceptions import Exceptions
 from bot.publishing import Publisher
 from bot.questionnaire import Actor, Questionnaire
 from bot.reading import Reader
@@ -33,6 +35,9 @@ class Core:
         self.schedule = Schedule(db, clock, self.reminders)
         self.checkins = Checkins(db, clock, self.publisher)
         self.standards = Standards(db, self.questionnaire, directory)
+        self.reviews = Reviews(db, clock, self.publisher)
+        self.exceptions = Exceptions(db, clock, self.reviews)
+        self.reminders.subjects.update(oob=self.reviews, exception=self.exceptions)
         self.on_plan_changed: Callable[[], None] = lambda: None  # the scheduler re-arms itself here
         self.editors: tuple[str, ...] = ()  # named in refusals; the adapter decides who is one
 
@@ -83,6 +88,20 @@ class Core:
             result = getattr(self.schedule, cmd.name)(cmd.args)
             self.on_plan_changed()
             return Outcome([result])
+        if cmd.name == "oob":
+            if cmd.args.casefold() == "list":
+                return Outcome([self.reviews.open_list()])
+            views, notices = self.reviews.open(actor, cmd.args)
+            if views:
+                self.on_plan_changed()
+            return Outcome(list(notices), reviews=views)
+        if cmd.name == "exceptions":
+            return Outcome([self.exceptions.listing(cmd.args)])
+        if cmd.name == "exception":
+            found = self.exceptions.form(cmd.args)
+            if isinstance(found, Notice):
+                return Outcome([found])
+            return Outcome(forms=[found])
         if cmd.name == "export":
             words = cmd.args.split()
             given = len(words) > 1 and words[-1].casefold() in {"md", "html", "yaml", "yml"}

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from bot import template_links
 from bot.clock import Clock
 from bot.compliance import summary_lines
+from bot.exception_register import exception_register
 from bot.lookup import find_client
 from bot.policy import Policy
 from bot.questionnaire import Actor, Questionnaire
@@ -106,6 +107,7 @@ class Publisher:
             published_by=row.published_by_name,
             history=tuple(Revision(v.version, v.published_at, v.published_by_name) for v in history),
             compliance=summary_lines(policy, row.published_at) or (),
+            exceptions=exception_register(session, client.id, policy.timezone, self.clock.now()),
         )
         return render_sop(policy, meta, self.clock.now(), format_name)
 

@@ -13,7 +13,7 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, func, select
@@ -57,12 +57,24 @@ class ReminderView:
 class Poster(Protocol):
     """Says reminders somewhere (Slack, the console). Raises on failure."""
 
-    def post(self, view: ReminderView) -> tuple[str, str]:
-        """Post and return (channel, message ts)."""
+    def post(self, view: Any) -> tuple[str, str]:
+        """Post a ReminderView (or a subject's view) and return (channel, message ts)."""
         ...
 
-    def find_posted(self, view: ReminderView, since: datetime) -> tuple[str, str] | None:
+    def find_posted(self, view: Any, since: datetime) -> tuple[str, str] | None:
         """(channel, ts) if this reminder was already posted after `since` (a crash after posting)."""
+        ...
+
+
+class Subject(Protocol):
+    """Reminders about something other than a patch window (reviews, exceptions, reports), same ledger."""
+
+    def skip_reason(self, row: Reminder, now: datetime) -> str | None:
+        """Why this due reminder should not be said any more, or None."""
+        ...
+
+    def reminder(self, row: Reminder) -> Any | None:
+        """The view to post, or None when there is nowhere to post it."""
         ...
 
 
@@ -116,7 +128,9 @@ def plan_client(session: Session, client: Client, version: PolicyVersion, now: d
                 for kind, due in kinds:
                     if now <= due <= now + HORIZON:
                         wanted[(occ.key, kind)] = (group.name, due, occ.start, occ.end)
-    rows = session.exec(select(Reminder).where(Reminder.client_id == client.id, Reminder.due_at >= now)).all()
+    rows = session.exec(
+        select(Reminder).where(Reminder.client_id == client.id, Reminder.subject == "window", Reminder.due_at >= now)
+    ).all()
     existing = {(r.occurrence, r.kind): r for r in rows}
     for key, row in existing.items():
         if row.status == "planned" and key not in wanted:
@@ -151,6 +165,7 @@ class Reminders:
         self.db = db
         self.clock = clock
         self.instance = instance
+        self.subjects: dict[str, Subject] = {}  # "window" rows are this class's own
 
     # ----- planning -----------------------------------------------------------------------------
 
@@ -221,12 +236,14 @@ class Reminders:
             ).all()
         latest = {}
         for row in due:  # of several leads due at once for one window (the bot was down), say only the last
-            if row.kind != "close":
+            if row.kind != "close" and row.subject == "window":
                 latest[(row.client_id, row.occurrence)] = row.id
         for row in due:
-            reason = self._not_useful(row, now, latest)
-            if reason is None:
-                reason = self._paused(row, now)
+            subject = self.subjects.get(row.subject)
+            if subject is not None:
+                reason = self._archived(row) or subject.skip_reason(row, now)
+            else:
+                reason = self._not_useful(row, now, latest) or self._paused(row, now)
             if reason is not None:
                 self._finish(row.id, "skipped", note=reason)
                 log.info("reminder %s (%s %s) skipped: %s", row.id, row.occurrence, row.kind, reason)
@@ -235,9 +252,9 @@ class Reminders:
             stale_since = row.claimed_at if row.status == "claimed" else None
             if not self._claim(row, now):
                 continue  # another process has it
-            view = self.view(row.id)
+            view = subject.reminder(row) if subject is not None else self.view(row.id)
             if view is None:
-                self._finish(row.id, "skipped", note="client has no channel")
+                self._finish(row.id, "skipped", note="nowhere to post it")
                 report.skipped += 1
                 continue
             try:
@@ -290,6 +307,11 @@ class Reminders:
         if latest.get((row.client_id, row.occurrence)) not in (None, row.id) and row.status == "planned":
             return "a later reminder for the same window is due now"
         return None
+
+    def _archived(self, row: Reminder) -> str | None:
+        with self.db.read() as session:
+            client = session.get(Client, row.client_id)
+        return "the client is archived" if client is None or client.archived_at is not None else None
 
     def _paused(self, row: Reminder, now: datetime) -> str | None:
         with self.db.read() as session:

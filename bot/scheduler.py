@@ -64,22 +64,22 @@ class SchedulerService:
         db: Database,
         clock: Clock,
         poster: Poster,
-        instance: str,
+        reminders: Reminders,
         poll: timedelta = timedelta(minutes=1),
         use_lease: bool = True,
     ) -> None:
         self.db = db
         self.clock = clock
         self.poster = poster
-        self.instance = instance
+        self.instance = reminders.instance
         self.poll = poll
         self.use_lease = use_lease
-        self.reminders = Reminders(db, clock, instance)
+        self.reminders = reminders  # the core's: its subjects (reviews, exceptions) are registered there
         self.manual = not isinstance(clock, SystemClock)
         self.scheduler: BaseScheduler | None = None
         self._stop = threading.Event()
         self._lock = threading.RLock()
-        _SERVICES[instance] = self
+        _SERVICES[self.instance] = self
 
     # ----- leadership ---------------------------------------------------------------------------
 

@@ -73,6 +73,7 @@ class DocumentMeta:
     published_by: str = ""
     history: tuple[Revision, ...] = ()
     compliance: tuple[str, ...] | None = None
+    exceptions: tuple[tuple[str, ...], ...] = ()  # the live exception register: what, why, controls, by, until
 
 
 @dataclass(frozen=True)

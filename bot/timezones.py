@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import difflib
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 
 class TimezoneError(ValueError):
@@ -42,3 +43,8 @@ def resolve_timezone(text: str) -> str:
         return_zone = by_city[close_city[0]] if close_city else None
         raise TimezoneError(text, return_zone)
     raise TimezoneError(text, zones[close[0]])
+
+
+def end_of_local_day(day: date, zone: str) -> datetime:
+    """The moment a local calendar day ends (midnight after it) in an IANA zone: 'until 31 Dec' means this."""
+    return datetime.combine(day + timedelta(days=1), time(0), ZoneInfo(zone))

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.questions import Question
+
+if TYPE_CHECKING:  # defined beside the services that make them
+    from bot.oob import ReviewView
+    from bot.patch_exceptions import ExceptionForm
 
 
 @dataclass(frozen=True)
@@ -192,6 +196,8 @@ class Outcome:
     replies: list[Reply] = field(default_factory=list)
     closed: ClosedPrompt | None = None
     published: Published | None = None
+    reviews: list[ReviewView] = field(default_factory=list)  # checklists to post in each client's channel
+    forms: list[ExceptionForm] = field(default_factory=list)  # an exception form to open
 
     @property
     def prompt(self) -> QuestionView | SummaryView | None:

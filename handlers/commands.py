@@ -15,6 +15,8 @@ from bot.questionnaire import Actor
 from bot.views import ExportFile, Notice, Outcome
 from handlers.deliver import deliver
 from handlers.editors import Editors
+from handlers.oob import post_reviews
+from handlers.oob_blocks import exception_form, oob_form
 from handlers.people import channel_context, open_dm, slack_actor
 from handlers.publish import post_version
 from handlers.render import render
@@ -35,6 +37,10 @@ def register(app: App, core: Core, editors: Editors) -> None:
             outcome = core.command(slack_actor(client, actor.id, actor.name), cmd)
             notices = [post_version(client, core, outcome.published)] if outcome.published else outcome.replies
             _respond(respond, Outcome(list(notices)))
+        elif cmd.name == "oob" and needs_editor(cmd):
+            _oob(ack, body, client, core, cmd, actor, respond, editors)
+        elif cmd.name == "exception":
+            _exception(ack, body, client, core, cmd, actor)
         elif cmd.name in {"export", "windows"} and (cmd.name == "export" or cmd.args.split()[-1:] == ["ics"]):
             ack(text="Preparing the file…")
             reply = core.command(actor, cmd).replies[0]
@@ -69,6 +75,36 @@ def _in_dm(ack: Ack, body: dict[str, Any], client: WebClient, core: Core, cmd: C
     actor = slack_actor(client, actor.id, actor.name)
     context = channel_context(body.get("channel_id", ""), body.get("channel_name"))
     deliver(client, core.questionnaire, core.command(actor, cmd, context), open_dm(client, actor.id))
+
+
+def _oob(
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    core: Core,
+    cmd: Command,
+    actor: Actor,
+    respond: Respond,
+    editors: Editors,
+) -> None:
+    """`oob <client|all> <title> [severity]` opens reviews; without arguments, the form."""
+    if not cmd.args.strip():
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view=oob_form(core.reviews.reviewable_clients()))
+        return
+    ack(text="Opening the out-of-band review…")
+    outcome = core.command(slack_actor(client, actor.id, actor.name, editors), cmd)
+    _respond(respond, Outcome(list(outcome.replies) + post_reviews(client, core, outcome.reviews)))
+
+
+def _exception(ack: Ack, body: dict[str, Any], client: WebClient, core: Core, cmd: Command, actor: Actor) -> None:
+    """`exception <client>`: the exception form, or why it can't open."""
+    outcome = core.command(actor, cmd)
+    if not outcome.forms:
+        ack(**render(outcome.replies[0]).as_kwargs())
+        return
+    ack()
+    client.views_open(trigger_id=body["trigger_id"], view=exception_form(outcome.forms[0]))
 
 
 def _respond(respond: Respond, outcome: Outcome) -> None:

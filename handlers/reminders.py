@@ -22,11 +22,14 @@ from bot.checkins import CheckinResult
 from bot.core import Core
 from bot.durations import describe_duration, parse_duration
 from bot.escaping import mrkdwn, truncate
+from bot.oob import ReviewReminderView
+from bot.patch_exceptions import ExceptionReminderView
 from bot.reminders import ReminderView
 from bot.render import Safe, environment
 from bot.views import Notice, ShowView
 from handlers.blocks import Message, notice_message
-from handlers.people import slack_actor
+from handlers.oob_blocks import exception_reminder_message, review_reminder_message
+from handlers.people import open_dm, slack_actor
 from handlers.sop_blocks import chunk_text, show_message
 
 EVENT_TYPE = "patchpolicy_reminder"
@@ -78,22 +81,38 @@ class SlackPoster:
     def __init__(self, client: WebClient) -> None:
         self.client = client
 
-    def post(self, view: ReminderView) -> tuple[str, str]:
+    def post(self, view: ReminderView | ReviewReminderView | ExceptionReminderView) -> tuple[str, str]:
         metadata = {"event_type": EVENT_TYPE, "event_payload": {"reminder_id": view.reminder_id}}
         response = self.client.chat_postMessage(
-            channel=view.channel_id, metadata=metadata, **reminder_message(view).as_kwargs()
+            channel=self._channel(view), metadata=metadata, **self._message(view).as_kwargs()
         )
         return response["channel"], response["ts"]
 
-    def find_posted(self, view: ReminderView, since: datetime) -> tuple[str, str] | None:
+    def find_posted(
+        self, view: ReminderView | ReviewReminderView | ExceptionReminderView, since: datetime
+    ) -> tuple[str, str] | None:
+        channel = self._channel(view)
         history = self.client.conversations_history(
-            channel=view.channel_id, oldest=f"{since.timestamp() - 60:.6f}", include_all_metadata=True, limit=200
+            channel=channel, oldest=f"{since.timestamp() - 60:.6f}", include_all_metadata=True, limit=200
         )
         for message in history.get("messages", []):
             payload = (message.get("metadata") or {}).get("event_payload") or {}
             if payload.get("reminder_id") == view.reminder_id:
-                return view.channel_id, message["ts"]
+                return channel, message["ts"]
         return None
+
+    def _channel(self, view: ReminderView | ReviewReminderView | ExceptionReminderView) -> str:
+        if isinstance(view, ReviewReminderView) and view.dm_user:
+            return open_dm(self.client, view.dm_user)
+        return view.channel_id
+
+    @staticmethod
+    def _message(view: ReminderView | ReviewReminderView | ExceptionReminderView) -> Message:
+        if isinstance(view, ReviewReminderView):
+            return review_reminder_message(view)
+        if isinstance(view, ExceptionReminderView):
+            return exception_reminder_message(view)
+        return reminder_message(view)
 
 
 def checkin_message(result: CheckinResult) -> Message:

@@ -118,9 +118,11 @@ class Reminder(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     client_id: int = Field(foreign_key="client.id", index=True)
     version: int
+    subject: str = Field(default="window", max_length=16)  # window, oob, exception
+    subject_id: int | None = None  # the review or exception a non-window reminder is about
     group_name: str = Field(max_length=80)
-    occurrence: str = Field(max_length=140)  # "<group>@<UTC start>"
-    kind: str = Field(max_length=16)  # "lead:24h", "start", "close"
+    occurrence: str = Field(max_length=140)  # "<group>@<UTC start>", "oob:<id>", "exception:<id>"
+    kind: str = Field(max_length=24)  # "lead:24h", "start", "close"; "triage:before", "deploy:escalate", ...
     due_at: datetime = _dt()
     window_start: datetime = _dt()
     window_end: datetime = _dt()
@@ -158,3 +160,71 @@ class SchedulerLease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=40)
     holder: str = Field(max_length=120)
     expires_at: datetime = _dt()
+
+
+class OobReview(SQLModel, table=True):
+    """An out-of-band patch review for one client: its deadlines, where its checklist is, and its state."""
+
+    __table_args__ = (
+        Index(
+            "uq_oob_open_title",
+            "client_id",
+            "title_key",
+            unique=True,
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    version: int
+    title: str = Field(max_length=200)
+    title_key: str = Field(max_length=200)  # casefolded: the same review opened twice is one review
+    severity: str = Field(max_length=16)
+    status: str = Field(default="open", max_length=16)  # open, triaged, testing; closed: deployed, ...
+    step: int = 0  # bumped on each change: a button from an earlier step does nothing
+    opened_by: str = Field(max_length=64)
+    opened_at: datetime = _dt()
+    triage_due: datetime = _dt()
+    deploy_due: datetime = _dt()
+    triaged_at: datetime | None = _dt(nullable=True)
+    closed_at: datetime | None = _dt(nullable=True)
+    closed_by: str | None = Field(default=None, max_length=64)
+    mitigation: str = Field(default="", sa_column=Column(Text, nullable=False))
+    mitigation_remove_by: datetime | None = _dt(nullable=True)
+    channel_id: str | None = Field(default=None, max_length=80)
+    message_ts: str | None = Field(default=None, max_length=64)
+
+
+class OobEvent(SQLModel, table=True):
+    """One step of a review: who moved it to which status, when."""
+
+    __table_args__ = (UniqueConstraint("review_id", "step", name="uq_oobevent_step"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="oobreview.id", index=True)
+    step: int
+    status: str = Field(max_length=16)
+    actor_id: str = Field(max_length=64)
+    actor_name: str = Field(max_length=120)
+    at: datetime = _dt()
+    note: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class PatchException(SQLModel, table=True):
+    """An accepted risk: what is not patched, why, the controls, who approved it and until when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    review_id: int | None = Field(default=None, foreign_key="oobreview.id")
+    what: str = Field(sa_column=Column(Text, nullable=False))
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    controls: str = Field(sa_column=Column(Text, nullable=False))
+    approver: str = Field(max_length=200)
+    second_approver: str | None = Field(default=None, max_length=200)
+    expires_at: datetime = _dt()
+    status: str = Field(default="active", max_length=16)  # active, expired, closed
+    created_by: str = Field(max_length=64)
+    created_at: datetime = _dt()
+    request_key: str = Field(max_length=120, unique=True)  # the form submission: a resubmit records it once

@@ -222,9 +222,9 @@ class BotUnderTest:
         return response
 
     def submit_view(
-        self, callback_id: str, values: dict[str, Any], user: str = "UTECH", metadata: str = ""
+        self, callback_id: str, values: dict[str, Any], user: str = "UTECH", metadata: str = "", view_id: str = ""
     ) -> Response:
-        """A modal's Submit: the view_submission payload with the state the user typed."""
+        """A modal's Submit: the view_submission payload with the state the user typed (same view_id: a resubmit)."""
         payload = {
             "type": "view_submission",
             "team": {"id": "T1"},
@@ -233,7 +233,7 @@ class BotUnderTest:
             "user": {"id": user, "username": self.fake.users.get(user, {}).get("name", user), "team_id": "T1"},
             "trigger_id": f"trig-{next(self._ids)}",
             "view": {
-                "id": "V1",
+                "id": view_id or f"V{next(self._ids)}",
                 "type": "modal",
                 "callback_id": callback_id,
                 "private_metadata": metadata,

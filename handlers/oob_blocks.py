@@ -1,0 +1,266 @@
+"""Block Kit for out-of-band reviews and exceptions: the checklist, its reminders, and the two forms."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DatePickerElement,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.durations import describe_duration, parse_duration
+from bot.escaping import mrkdwn, truncate
+from bot.oob import LABELS, SEVERITIES, ReviewReminderView, ReviewView
+from bot.patch_exceptions import ExceptionForm, ExceptionReminderView, ExceptionView
+from bot.render import Safe, environment
+from handlers.blocks import MAX_SECTION, Message
+from handlers.sop_blocks import chunk_text
+
+OOB_FORM = "pp_oob_open"
+MITIGATION_FORM = "pp_oob_mitigate"
+EXCEPTION_FORM = "pp_exception"
+PROCEDURE_BLOCKS = 6
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+
+
+def mention(user_id: str) -> Safe:
+    """A mention of a Slack user id; anything that is not one is shown as plain, escaped text."""
+    return Safe(f"<@{user_id}>") if _USER_ID.match(user_id) else Safe(mrkdwn(user_id))
+
+
+def your_time(moment: datetime, fallback: str) -> Safe:
+    return Safe(f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{mrkdwn(fallback)}>")
+
+
+def review_message(view: ReviewView) -> Message:
+    """The checklist in the client's channel: deadlines, history, the SOP's procedure, the next steps."""
+    header = f"Out-of-band review: {view.title}"
+    facts = (
+        f"*Client:* {mrkdwn(view.client_name)}   *Severity:* {mrkdwn(view.severity.title())}   "
+        f"*Status:* {mrkdwn(LABELS[view.status])}"
+    )
+    triage = (
+        "done"
+        if view.triaged
+        else f"{mrkdwn(view.triage_due_local)} (your time: {your_time(view.triage_due, view.triage_due_local)})"
+    )
+    deadlines = (
+        f"*Triage by:* {triage}\n"
+        f"*Deploy by:* {mrkdwn(view.deploy_due_local)} (your time: {your_time(view.deploy_due, view.deploy_due_local)})"
+    )
+    history = "\n".join(
+        f"• {mrkdwn(LABELS[s.status])} by {mrkdwn(s.actor_name)}, {mrkdwn(s.at_local)}"
+        + (f": {mrkdwn(truncate(s.note, 300))}" if s.note else "")
+        for s in view.steps[-15:]
+    )
+    blocks: list[Block] = [
+        HeaderBlock(text=truncate(header, 150)),
+        SectionBlock(text=MarkdownTextObject(text=facts)),
+        SectionBlock(text=MarkdownTextObject(text=deadlines)),
+        SectionBlock(text=MarkdownTextObject(text=truncate(f"*History*\n{history}", MAX_SECTION))),
+    ]
+    if view.mitigation:
+        what, until = mrkdwn(truncate(view.mitigation, 1500)), mrkdwn(view.mitigation_remove_by_local)
+        text = f"*Mitigation:* {what}\n*Remove by:* {until}"
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=text)))
+    if not view.closed and view.procedure:
+        pieces = chunk_text(f"*From the SOP: out-of-band patches*\n{view.procedure}")[:PROCEDURE_BLOCKS]
+        blocks += [SectionBlock(text=MarkdownTextObject(text=piece)) for piece in pieces]
+    if view.next_statuses:
+        buttons = [
+            ButtonElement(
+                text=_BUTTONS[status],
+                action_id=f"pp.oob.{status}",
+                value=f"{view.review_id}|{view.step}|{status}",
+                style="primary" if status == "deployed" else None,
+            )
+            for status in view.next_statuses
+        ]
+        blocks.append(ActionsBlock(block_id="oob", elements=buttons))
+    else:
+        blocks.append(
+            ContextBlock(elements=[MarkdownTextObject(text="This review is closed; its reminders have stopped.")])
+        )
+    fallback = f"{view.client_name}: out-of-band review {view.title} ({LABELS[view.status]})"
+    return Message(mrkdwn(fallback), blocks)
+
+
+_BUTTONS = {
+    "triaged": "Triaged",
+    "testing": "Testing",
+    "deployed": "Deployed",
+    "mitigated": "Mitigated…",
+    "exception": "Exception…",
+    "not_affected": "Not affected",
+}
+
+
+def step_reply(view: ReviewView, actor_id: str) -> Message:
+    """The thread reply recording one step."""
+    step = view.steps[-1]
+    text = f"*{mrkdwn(LABELS[step.status])}* by {mention(actor_id)}, {mrkdwn(step.at_local)}."
+    if step.note:
+        text += f"\n{mrkdwn(truncate(step.note, 1500))}"
+    return Message(mrkdwn(f"{view.title}: {LABELS[step.status]}"), [SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+def review_reminder_message(view: ReviewReminderView) -> Message:
+    review = view.review
+    due = {"triage": review.triage_due, "deploy": review.deploy_due}.get(view.stage, review.deploy_due)
+    due_local = {"triage": review.triage_due_local, "deploy": review.deploy_due_local}.get(
+        view.stage, review.mitigation_remove_by_local
+    )
+    text = (
+        environment("mrkdwn")
+        .get_template("messages/oob_reminder.j2")
+        .render(
+            view=view,
+            due_local=due_local,
+            reader_due=your_time(due, due_local),
+            status=LABELS[review.status],
+            mention=mention,
+        )
+        .strip()
+    )
+    fallback = f"{review.client_name} · {review.title}: {view.stage} {view.moment.replace('-dm', '')}"
+    return Message(mrkdwn(fallback), [SectionBlock(text=MarkdownTextObject(text=truncate(text, 2900)))])
+
+
+def exception_reminder_message(view: ExceptionReminderView) -> Message:
+    lead = view.kind.rsplit(":", 1)[-1]
+    text = (
+        environment("mrkdwn")
+        .get_template("messages/exception_reminder.j2")
+        .render(view=view, lead=describe_duration(parse_duration(lead)) if lead != "due" else "", mention=mention)
+        .strip()
+    )
+    fallback = f"{view.exception.client_name}: exception for {view.exception.what}"
+    return Message(mrkdwn(truncate(fallback, 300)), [SectionBlock(text=MarkdownTextObject(text=truncate(text, 2900)))])
+
+
+def exception_message(view: ExceptionView, actor_id: str) -> Message:
+    """The notice in the client's channel when an exception is recorded."""
+    approvers = mrkdwn(view.approver) + (f" and {mrkdwn(view.second_approver)}" if view.second_approver else "")
+    text = (
+        f":memo: *{mrkdwn(view.client_name)}: exception recorded* by {mention(actor_id)}, until "
+        f"{mrkdwn(view.expires_local)}.\n*Not patched:* {mrkdwn(truncate(view.what, 600))}\n"
+        f"*Why:* {mrkdwn(truncate(view.reason, 600))}\n"
+        f"*Compensating controls:* {mrkdwn(truncate(view.controls, 600))}\n"
+        f"*Approved by:* {approvers}"
+    )
+    return Message(
+        mrkdwn(f"{view.client_name}: exception recorded"), [SectionBlock(text=MarkdownTextObject(text=text))]
+    )
+
+
+def _input(
+    block_id: str,
+    label: str,
+    multiline: bool = False,
+    initial: str = "",
+    hint: str | None = None,
+    optional: bool = False,
+) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        optional=optional,
+        hint=hint,
+        element=PlainTextInputElement(
+            action_id="value", multiline=multiline, max_length=2000, initial_value=initial[:2000] or None
+        ),
+    )
+
+
+def oob_form(clients: list[tuple[str, str]]) -> View:
+    """The modal for `/patchpolicy oob` without arguments: which clients, what, how severe."""
+    options = [Option(text="All clients", value="all")] + [
+        Option(text=truncate(name, 75), value=truncate(name, 75)) for _id, name in clients[:99]
+    ]
+    severities = [Option(text=s.title(), value=s) for s in SEVERITIES]
+    return View(
+        type="modal",
+        callback_id=OOB_FORM,
+        title="Out-of-band review",
+        submit="Open review",
+        close="Cancel",
+        blocks=[
+            InputBlock(
+                block_id="client",
+                label="Client",
+                element=StaticSelectElement(action_id="value", options=options, placeholder="Pick a client"),
+            ),
+            _input("title", "Patch, advisory or CVE", hint="e.g. CVE-2026-1234 in FortiOS SSL-VPN"),
+            InputBlock(
+                block_id="severity",
+                label="Severity",
+                element=StaticSelectElement(action_id="value", options=severities, initial_option=severities[1]),
+            ),
+        ],
+    )
+
+
+def mitigation_form(review_id: int, step: int, channel: str, ts: str) -> View:
+    return View(
+        type="modal",
+        callback_id=MITIGATION_FORM,
+        title="Mitigated",
+        submit="Record",
+        close="Cancel",
+        private_metadata=json.dumps({"r": review_id, "s": step, "c": channel, "t": ts}),
+        blocks=[
+            _input("what", "What mitigation is in place?", multiline=True),
+            InputBlock(
+                block_id="remove_by",
+                label="Remove (or review) the mitigation by",
+                element=DatePickerElement(action_id="value"),
+            ),
+        ],
+    )
+
+
+def exception_form(form: ExceptionForm, channel: str = "", ts: str = "") -> View:
+    meta = {"c": form.client_id, "r": form.review_id, "s": form.review_step, "ch": channel, "t": ts}
+    return View(
+        type="modal",
+        callback_id=EXCEPTION_FORM,
+        title="Patch exception",
+        submit="Record",
+        close="Cancel",
+        private_metadata=json.dumps(meta),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"*{mrkdwn(form.client_name)}*: exceptions may last up to {mrkdwn(form.max_length)}; "
+                    f"longer needs a second approver ({mrkdwn(form.second_approver)})."
+                )
+            ),
+            _input("what", "What is not patched (devices, update)?", multiline=True, initial=form.what),
+            _input("reason", "Why can't it be patched?", multiline=True),
+            _input("controls", "Compensating controls", multiline=True),
+            _input("approver", "Approved by (name and role)", hint=f"The policy says: {form.approver}"),
+            InputBlock(
+                block_id="expires", label="Last day of the exception", element=DatePickerElement(action_id="value")
+            ),
+            _input(
+                "second_approver",
+                "Second approver (name and role)",
+                optional=True,
+                hint=f"Needed beyond {form.max_length}",
+            ),
+        ],
+    )

@@ -34,6 +34,11 @@ HELP = (
     ("oob list", "Open out-of-band reviews across all clients, overdue first."),
     ("exception <client>", "Record an exception: what is not patched, why, the controls, approver and expiry."),
     ("exceptions [client]", "The exceptions, soonest to expire first."),
+    (
+        "report <client> [month]",
+        "The month's report (default: last month): windows, check-ins, reviews, exceptions, deadlines met.",
+    ),
+    ("audit <client>", "The audit pack as one printable file: SOP, versions, reviews, 12 reports, exceptions."),
     ("pause <client> [until YYYY-MM-DD]", "Stop a client's window reminders for a while."),
     ("unpause <client>", "Turn a client's reminders back on."),
     ("archive <client>", "Stop a client's reminders for good (its SOP versions are kept)."),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bot.audit import Audit
 from bot.checkins import Checkins
 from bot.clock import Clock
 from bot.commands import Command, help_text, needs_editor, parse_command
@@ -12,10 +13,12 @@ from bot.directory import Directory
 from bot.lookup import find_client
 from bot.oob import Reviews
 from bot.patch_exceptions import Exceptions
+from bot.policy_reviews import PolicyReviews
 from bot.publishing import Publisher
 from bot.questionnaire import Actor, Questionnaire
 from bot.reading import Reader
 from bot.reminders import Reminders
+from bot.reports import Reports
 from bot.schedule import Schedule
 from bot.standards import Standards
 from bot.views import Notice, Outcome
@@ -37,7 +40,13 @@ class Core:
         self.standards = Standards(db, self.questionnaire, directory)
         self.reviews = Reviews(db, clock, self.publisher)
         self.exceptions = Exceptions(db, clock, self.reviews)
-        self.reminders.subjects.update(oob=self.reviews, exception=self.exceptions)
+        self.reports = Reports(db, clock)
+        self.policy_reviews = PolicyReviews(db, clock)
+        self.audit = Audit(db, clock, self.reports, self.policy_reviews)
+        self.reminders.subjects.update(
+            oob=self.reviews, exception=self.exceptions, report=self.reports, review=self.policy_reviews
+        )
+        self.reminders.planners += [self.reports.plan, self.policy_reviews.plan]
         self.on_plan_changed: Callable[[], None] = lambda: None  # the scheduler re-arms itself here
         self.editors: tuple[str, ...] = ()  # named in refusals; the adapter decides who is one
 
@@ -95,6 +104,13 @@ class Core:
             if views:
                 self.on_plan_changed()
             return Outcome(list(notices), reviews=views)
+        if cmd.name == "report":
+            report = self.reports.for_command(cmd.args)
+            if isinstance(report, str):
+                return Outcome([Notice(report, "error")])
+            return Outcome([Notice(report.mrkdwn if format_name == "mrkdwn" else report.markdown)], report=report)
+        if cmd.name == "audit":
+            return Outcome([self.audit.pack(cmd.args)])
         if cmd.name == "exceptions":
             return Outcome([self.exceptions.listing(cmd.args)])
         if cmd.name == "exception":
@@ -142,9 +158,13 @@ class Core:
                 return Outcome([Notice("Which client? `/patchpolicy edit <client>`.", "error")])
             hint = f" Did you mean {', '.join(match.suggestions)}?" if match.suggestions else ""
             return Outcome([Notice(f"I don't know a client called '{client_name.strip()}'.{hint}", "error")])
+        return self.edit_client(actor, client_id, context)
+
+    def edit_client(self, actor: Actor, client_id: int, context: dict[str, Any]) -> Outcome:
+        """A new draft from the client's published answers (edit, or a policy review's Start review)."""
         version = self.reader.current_answers(client_id)
         if version is None:
-            return Outcome([Notice(f"{match.client.name} has no published SOP to edit; use `/patchpolicy resume`.")])
+            return Outcome([Notice("That client has no published SOP to edit; use `/patchpolicy resume`.")])
         return self.questionnaire.start_from(actor, client_id, version, context)
 
 

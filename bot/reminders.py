@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -24,11 +25,12 @@ from bot.policy import Policy
 from bot.sop import local_formatter
 from bot.windows import occurrences
 from storage.db import Database
-from storage.models import Client, PolicyVersion, Reminder
+from storage.models import Client, PolicyVersion, Reminder, WindowOutcome
 
 log = logging.getLogger(__name__)
 HORIZON = timedelta(days=45)
 CLOSE_USEFUL_FOR = timedelta(hours=24)
+CHASE_AFTER = timedelta(hours=12)  # an unanswered close check-in is chased once, by DM to the SOP owner
 STALE_CLAIM = timedelta(minutes=5)
 BATCH = 200
 MAX_WINDOW = timedelta(hours=24)
@@ -52,6 +54,7 @@ class ReminderView:
     deploy_by: str
     notice: str
     checkin: bool
+    owner_ids: tuple[str, ...] = ()
 
 
 class Poster(Protocol):
@@ -124,7 +127,7 @@ def plan_client(session: Session, client: Client, version: PolicyVersion, now: d
             for occ in found:
                 kinds = [(kind, occ.start - lead) for kind, lead in leads] + [("start", occ.start)]
                 if policy.value("windows.close_checkin"):
-                    kinds.append(("close", occ.end))
+                    kinds += [("close", occ.end), ("chase", occ.end + CHASE_AFTER)]
                 for kind, due in kinds:
                     if now <= due <= now + HORIZON:
                         wanted[(occ.key, kind)] = (group.name, due, occ.start, occ.end)
@@ -166,6 +169,7 @@ class Reminders:
         self.clock = clock
         self.instance = instance
         self.subjects: dict[str, Subject] = {}  # "window" rows are this class's own
+        self.planners: list[Callable[[Session, Client, PolicyVersion, datetime], int]] = []  # reports, reviews
 
     # ----- planning -----------------------------------------------------------------------------
 
@@ -191,6 +195,7 @@ class Reminders:
                 ).first()
                 if version is not None:
                     added += plan_client(session, client, version, now)
+                    added += sum(planner(session, client, version, now) for planner in self.planners)
         return added
 
     def cancel_client(self, session: Session, client_id: int, reason: str) -> int:
@@ -236,14 +241,14 @@ class Reminders:
             ).all()
         latest = {}
         for row in due:  # of several leads due at once for one window (the bot was down), say only the last
-            if row.kind != "close" and row.subject == "window":
+            if row.kind not in {"close", "chase"} and row.subject == "window":
                 latest[(row.client_id, row.occurrence)] = row.id
         for row in due:
             subject = self.subjects.get(row.subject)
             if subject is not None:
                 reason = self._archived(row) or subject.skip_reason(row, now)
             else:
-                reason = self._not_useful(row, now, latest) or self._paused(row, now)
+                reason = self._not_useful(row, now, latest) or self._paused(row, now) or self._answered(row)
             if reason is not None:
                 self._finish(row.id, "skipped", note=reason)
                 log.info("reminder %s (%s %s) skipped: %s", row.id, row.occurrence, row.kind, reason)
@@ -296,10 +301,25 @@ class Reminders:
             deploy_by=policy.label("deployment.who"),
             notice=policy.label("deployment.notice_method"),
             checkin=row.kind == "close",
+            owner_ids=tuple(policy.owner_ids),
         )
+
+    def _answered(self, row: Reminder) -> str | None:
+        """A chase is for a check-in nobody answered; one that was answered needs none."""
+        if row.kind != "chase":
+            return None
+        with self.db.read() as session:
+            found = session.exec(
+                select(WindowOutcome.id).where(
+                    WindowOutcome.client_id == row.client_id, WindowOutcome.occurrence == row.occurrence
+                )
+            ).first()
+        return "the check-in was answered" if found is not None else None
 
     @staticmethod
     def _not_useful(row: Reminder, now: datetime, latest: dict[tuple[int, str], int]) -> str | None:
+        if row.kind == "chase":
+            return "the chase is over a day late" if now >= row.due_at + CLOSE_USEFUL_FOR else None
         if row.kind == "close":
             return "the check-in is over a day late" if now >= row.window_end + CLOSE_USEFUL_FOR else None
         if now >= row.window_end:

@@ -99,7 +99,16 @@ def environment(format_name: str) -> Environment:
     env.globals["fmt"] = fmt
     env.filters["window_line"] = _window_line
     env.filters["revision_row"] = _revision_row
+    env.filters["report_window"] = _report_window
     return env
+
+
+def _report_window(window: Any) -> list[str]:
+    """A report's window tuple (start, group, local start, state, outcome) as a table row."""
+    _start, group, local_start, state, outcome = window
+    devices = outcome.devices if outcome is not None and outcome.status == "failures" else ""
+    updates = outcome.updates if outcome is not None and outcome.status == "failures" else ""
+    return [local_start, group, state, devices or "-", updates or "-"]
 
 
 def _window_line(occurrence: Any, local: Any) -> str:

@@ -103,13 +103,17 @@ def local_formatter(timezone: str):  # type: ignore[no-untyped-def]
     return local
 
 
+def next_review(policy: Policy, last: datetime) -> datetime:
+    """When the policy is next due for review: its cadence (annually by default, CIS 7.1) after `last`."""
+    months = {"annually": 12, "semiannually": 6, "quarterly": 3}.get(policy.value("audit.review_cadence"), 12)
+    month = last.month - 1 + months
+    return last.replace(year=last.year + month // 12, month=month % 12 + 1, day=min(last.day, 28))
+
+
 def document_dates(policy: Policy, meta: DocumentMeta, now: datetime) -> tuple[str, str]:
     """The effective date and the next review date (by the policy's review cadence), in words."""
     local = local_formatter(policy.timezone)
-    months = {"annually": 12, "semiannually": 6, "quarterly": 3}.get(policy.value("audit.review_cadence"), 12)
-    anchor = meta.published_at or now
-    month = anchor.month - 1 + months
-    review = anchor.replace(year=anchor.year + month // 12, month=month % 12 + 1, day=min(anchor.day, 28))
+    review = next_review(policy, meta.published_at or now)
     effective = local(meta.published_at, "%d %B %Y") if meta.published_at else "On publication"
     return effective, local(review, "%d %B %Y")
 

@@ -11,6 +11,7 @@ from bot.questions import Question
 if TYPE_CHECKING:  # defined beside the services that make them
     from bot.oob import ReviewView
     from bot.patch_exceptions import ExceptionForm
+    from bot.reports import Report
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,7 @@ class Outcome:
     published: Published | None = None
     reviews: list[ReviewView] = field(default_factory=list)  # checklists to post in each client's channel
     forms: list[ExceptionForm] = field(default_factory=list)  # an exception form to open
+    report: Report | None = None  # a report, whose printable file the adapter hands over
 
     @property
     def prompt(self) -> QuestionView | SummaryView | None:

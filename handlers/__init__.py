@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.core import Core
-from handlers import actions, commands, dedupe, home, messages, oob, reminders, sop_actions
+from handlers import actions, commands, dedupe, home, messages, oob, policy_review, reminders, sop_actions
 from handlers.editors import Editors
 
 
@@ -19,3 +19,4 @@ def register_all(app: App, core: Core, editors: Editors) -> None:
     home.register(app, core, editors)
     reminders.register(app, core)
     oob.register(app, core, editors)
+    policy_review.register(app, core, editors)

@@ -13,6 +13,7 @@ from bot.core import Core, split_from
 from bot.escaping import mrkdwn
 from bot.questionnaire import Actor
 from bot.views import ExportFile, Notice, Outcome
+from handlers.audit_blocks import report_message
 from handlers.deliver import deliver
 from handlers.editors import Editors
 from handlers.oob import post_reviews
@@ -41,7 +42,23 @@ def register(app: App, core: Core, editors: Editors) -> None:
             _oob(ack, body, client, core, cmd, actor, respond, editors)
         elif cmd.name == "exception":
             _exception(ack, body, client, core, cmd, actor)
-        elif cmd.name in {"export", "windows"} and (cmd.name == "export" or cmd.args.split()[-1:] == ["ics"]):
+        elif cmd.name == "report":
+            ack(text="Preparing the report…")
+            outcome = core.command(actor, cmd)
+            if outcome.report is not None:
+                client.files_upload_v2(
+                    channel=open_dm(client, actor.id),
+                    content=outcome.report.html(),
+                    filename=outcome.report.filename,
+                    title=outcome.report.title,
+                )
+                _respond(respond, Outcome([Notice(f"The printable report ({outcome.report.filename}) is in our DM.")]))
+                respond(**report_message(outcome.report).as_kwargs(), response_type="ephemeral", replace_original=False)
+            else:
+                _respond(respond, outcome)
+        elif cmd.name in {"export", "windows", "audit"} and (
+            cmd.name in {"export", "audit"} or cmd.args.split()[-1:] == ["ics"]
+        ):
             ack(text="Preparing the file…")
             reply = core.command(actor, cmd).replies[0]
             if isinstance(reply, ExportFile):

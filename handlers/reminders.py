@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
@@ -24,15 +26,19 @@ from bot.durations import describe_duration, parse_duration
 from bot.escaping import mrkdwn, truncate
 from bot.oob import ReviewReminderView
 from bot.patch_exceptions import ExceptionReminderView
+from bot.policy_reviews import ReviewDue
 from bot.reminders import ReminderView
 from bot.render import Safe, environment
+from bot.reports import ReportPost
 from bot.views import Notice, ShowView
+from handlers.audit_blocks import report_message, review_due_message
 from handlers.blocks import Message, notice_message
 from handlers.oob_blocks import exception_reminder_message, review_reminder_message
 from handlers.people import open_dm, slack_actor
 from handlers.sop_blocks import chunk_text, show_message
 
-EVENT_TYPE = "patchpolicy_reminder"
+log = logging.getLogger(__name__)
+EVENT_TYPE = "patchpolicy_reminder"  # reports and policy reviews carry their own event types
 FAILURES_FORM = "pp_checkin_failures"
 
 
@@ -54,7 +60,13 @@ def reminder_message(view: ReminderView) -> Message:
         .strip()
     )
     ref = str(view.reminder_id)
-    if view.checkin:
+    if view.kind == "chase":
+        buttons = [
+            ButtonElement(
+                text="Show the SOP's windows", action_id="pp.reminder.show", value=f"{view.client_id}|windows"
+            )
+        ]
+    elif view.checkin:
         buttons = [
             ButtonElement(text="All good", action_id="pp.checkin.ok", value=ref, style="primary"),
             ButtonElement(text="Report failures", action_id="pp.checkin.fail", value=ref, style="danger"),
@@ -81,16 +93,26 @@ class SlackPoster:
     def __init__(self, client: WebClient) -> None:
         self.client = client
 
-    def post(self, view: ReminderView | ReviewReminderView | ExceptionReminderView) -> tuple[str, str]:
-        metadata = {"event_type": EVENT_TYPE, "event_payload": {"reminder_id": view.reminder_id}}
+    def post(self, view: Any) -> tuple[str, str]:
+        kind = {ReportPost: "patchpolicy_report", ReviewDue: "patchpolicy_review"}.get(type(view), EVENT_TYPE)
+        metadata = {"event_type": kind, "event_payload": {"reminder_id": view.reminder_id}}
         response = self.client.chat_postMessage(
             channel=self._channel(view), metadata=metadata, **self._message(view).as_kwargs()
         )
+        if isinstance(view, ReportPost):  # the printable report in the thread; the post above is what counts
+            try:
+                self.client.files_upload_v2(
+                    channel=response["channel"],
+                    thread_ts=response["ts"],
+                    content=view.report.html(),
+                    filename=view.report.filename,
+                    title=view.report.title,
+                )
+            except SlackApiError as err:
+                log.warning("report file for %s not uploaded: %s", view.report.client_name, err.response.get("error"))
         return response["channel"], response["ts"]
 
-    def find_posted(
-        self, view: ReminderView | ReviewReminderView | ExceptionReminderView, since: datetime
-    ) -> tuple[str, str] | None:
+    def find_posted(self, view: Any, since: datetime) -> tuple[str, str] | None:
         channel = self._channel(view)
         history = self.client.conversations_history(
             channel=channel, oldest=f"{since.timestamp() - 60:.6f}", include_all_metadata=True, limit=200
@@ -101,13 +123,19 @@ class SlackPoster:
                 return channel, message["ts"]
         return None
 
-    def _channel(self, view: ReminderView | ReviewReminderView | ExceptionReminderView) -> str:
-        if isinstance(view, ReviewReminderView) and view.dm_user:
+    def _channel(self, view: Any) -> str:
+        if isinstance(view, ReviewReminderView | ReviewDue) and view.dm_user:
             return open_dm(self.client, view.dm_user)
+        if isinstance(view, ReminderView) and view.kind == "chase" and view.owner_ids:
+            return open_dm(self.client, view.owner_ids[0])
         return view.channel_id
 
     @staticmethod
-    def _message(view: ReminderView | ReviewReminderView | ExceptionReminderView) -> Message:
+    def _message(view: Any) -> Message:
+        if isinstance(view, ReportPost):
+            return report_message(view.report)
+        if isinstance(view, ReviewDue):
+            return review_due_message(view)
         if isinstance(view, ReviewReminderView):
             return review_reminder_message(view)
         if isinstance(view, ExceptionReminderView):

@@ -228,3 +228,15 @@ class PatchException(SQLModel, table=True):
     created_by: str = Field(max_length=64)
     created_at: datetime = _dt()
     request_key: str = Field(max_length=120, unique=True)  # the form submission: a resubmit records it once
+
+
+class PolicyReview(SQLModel, table=True):
+    """A review of a client's policy: who reviewed it, when, and what came of it (even if nothing changed)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    version: int
+    reviewed_by: str = Field(max_length=64)
+    reviewed_by_name: str = Field(max_length=120)
+    reviewed_at: datetime = _dt()
+    outcome: str = Field(max_length=200)

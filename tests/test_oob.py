@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.models import OobEvent, OobReview, PatchException, Reminder
 from tests.questionnaire_helpers import finish, live_prompt
@@ -33,7 +33,9 @@ def reminders(fake, channel: str) -> list[str]:
 
 def ledger(bot: BotUnderTest) -> list[tuple[str, str, datetime]]:
     with bot.db.read() as session:
-        rows = session.exec(select(Reminder).where(Reminder.subject != "window").order_by(Reminder.due_at)).all()
+        rows = session.exec(
+            select(Reminder).where(col(Reminder.subject).in_(["oob", "exception"])).order_by(Reminder.due_at)
+        ).all()
         return [(r.kind, r.status, r.due_at) for r in rows]
 
 

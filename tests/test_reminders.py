@@ -50,7 +50,9 @@ def test_lead_start_and_close_reminders_arrive_at_their_times(bot, fake, clock):
     assert "Acme - Pilot window closed.* Any failed patches?" in message_text(close)
     assert [e["text"]["text"] for e in close["blocks"][-1]["elements"]] == ["All good", "Report failures"]
     with bot.db.read() as session:
-        sent = session.exec(select(Reminder).where(Reminder.status == "sent").order_by(Reminder.due_at)).all()
+        sent = session.exec(
+            select(Reminder).where(Reminder.status == "sent", Reminder.subject == "window").order_by(Reminder.due_at)
+        ).all()
     assert [(r.group_name, r.kind, r.due_at) for r in sent] == [
         ("Pilot", "lead:24h", PILOT_START - timedelta(hours=24)),
         ("Pilot", "lead:1h", PILOT_START - timedelta(hours=1)),

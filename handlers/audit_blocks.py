@@ -1,0 +1,38 @@
+"""Block Kit for reports and policy-review reminders."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, HeaderBlock, MarkdownTextObject, SectionBlock
+
+from bot.escaping import mrkdwn, truncate
+from bot.policy_reviews import ReviewDue
+from bot.reports import Report
+from handlers.blocks import Message
+from handlers.sop_blocks import chunk_text
+
+REPORT_BLOCKS = 40
+
+
+def report_message(report: Report) -> Message:
+    """The report as one message (its text is already escaped mrkdwn)."""
+    blocks: list[Block] = [HeaderBlock(text=truncate(report.title, 150))]
+    blocks += [SectionBlock(text=MarkdownTextObject(text=piece)) for piece in chunk_text(report.mrkdwn)][:REPORT_BLOCKS]
+    return Message(mrkdwn(report.title), blocks)
+
+
+def review_due_message(view: ReviewDue) -> Message:
+    who = "you own" if view.dm_user else "this channel's client has"
+    text = (
+        f":spiral_calendar_pad: *{mrkdwn(view.client_name)}: policy review due {mrkdwn(view.due_local)}.* "
+        f"The patch policy {who} was last reviewed or published {mrkdwn(view.last_local)}; "
+        f"it is reviewed {mrkdwn(view.cadence.lower())} (CIS Controls v8, 7.1). "
+        "Start review opens the policy for editing; if nothing needs to change, say so and it is recorded."
+    )
+    buttons = [
+        ButtonElement(text="Start review", action_id="pp.review.start", value=str(view.client_id), style="primary"),
+        ButtonElement(text="Reviewed, no changes", action_id="pp.review.nochange", value=str(view.client_id)),
+    ]
+    return Message(
+        mrkdwn(f"{view.client_name}: policy review due"),
+        [SectionBlock(text=MarkdownTextObject(text=text)), ActionsBlock(block_id="review", elements=buttons)],
+    )

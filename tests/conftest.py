@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,9 +31,27 @@ def fake(clock: ManualClock) -> Iterator[FakeSlack]:
     slack.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[object]:
+    """A real PostgreSQL server for the session (pgserver runs one from a wheel; no system install)."""
+    import tempfile
+
+    import pgserver
+
+    server = pgserver.get_server(tempfile.mkdtemp(prefix="pp-pg-"), cleanup_mode="stop")
+    yield server
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'patchpolicy.db'}"
+def db_url(tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A fresh database per test: a SQLite file, or with PATCHPOLICY_TEST_DB=postgres a new PostgreSQL database."""
+    if os.environ.get("PATCHPOLICY_TEST_DB") != "postgres":
+        return f"sqlite:///{tmp_path / 'patchpolicy.db'}"
+    server = request.getfixturevalue("postgres")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    server.psql(f"CREATE DATABASE {name};")
+    socket_dir = server.get_uri().split("host=", 1)[1]
+    return f"postgresql+psycopg://postgres@/{name}?host={socket_dir}"
 
 
 @pytest.fixture

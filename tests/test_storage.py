@@ -48,6 +48,8 @@ def _config():
 
 
 def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(db):
+    if not db.is_sqlite:
+        pytest.skip("SQLite pragmas; PostgreSQL has none")
     with db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000

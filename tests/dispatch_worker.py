@@ -1,0 +1,29 @@
+"""A separate OS process that dispatches due reminders until none are left (the two-process replica test)."""
+
+from __future__ import annotations
+
+import sys
+
+from slack_sdk import WebClient
+
+from bot.clock import SystemClock
+from bot.reminders import Reminders
+from handlers.reminders import SlackPoster
+from storage.db import Database
+from tests.fake_slack import TOKEN
+
+
+def main(db_url: str, api_url: str, instance: str) -> None:
+    reminders = Reminders(Database(db_url), SystemClock(), instance)
+    poster = SlackPoster(WebClient(token=TOKEN, base_url=api_url))
+    sent = 0
+    while True:
+        report = reminders.dispatch(poster)
+        sent += report.sent
+        if not (report.sent or report.failed):
+            break
+    print(sent)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])

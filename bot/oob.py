@@ -268,20 +268,7 @@ class Reviews:
         )
         for stage, due in (("triage", triage_due), ("deploy", deploy_due)):
             for kind, when in reminder_plan(review, stage, now, due):
-                session.add(
-                    Reminder(
-                        client_id=client.id,
-                        version=version.version,
-                        subject="oob",
-                        subject_id=review.id,
-                        group_name="out-of-band",
-                        occurrence=f"oob:{review.id}",
-                        kind=kind,
-                        due_at=when,
-                        window_start=now,
-                        window_end=due,
-                    )
-                )
+                session.add(_reminder(review, kind, when, now, due))
         session.flush()
         return review, True
 
@@ -391,20 +378,7 @@ class Reviews:
         plan = [("mitigation:before", remove_by - timedelta(days=1)), ("mitigation:due", remove_by)]
         for kind, when in plan:
             if when > now:
-                session.add(
-                    Reminder(
-                        client_id=review.client_id,
-                        version=review.version,
-                        subject="oob",
-                        subject_id=review.id,
-                        group_name="out-of-band",
-                        occurrence=f"oob:{review.id}",
-                        kind=kind,
-                        due_at=when,
-                        window_start=now,
-                        window_end=remove_by,
-                    )
-                )
+                session.add(_reminder(review, kind, when, now, remove_by))
 
     def view(self, review_id: int) -> ReviewView | None:
         with self.db.read() as session:
@@ -503,6 +477,22 @@ class Reviews:
         return TableView(
             "Open out-of-band reviews", ("Client", "Review", "Status", "Severity", "Next deadline"), shown, footer
         )
+
+
+def _reminder(review: OobReview, kind: str, due: datetime, now: datetime, deadline: datetime) -> Reminder:
+    """A ledger row about this review (subject "oob")."""
+    return Reminder(
+        client_id=review.client_id,
+        version=review.version,
+        subject="oob",
+        subject_id=review.id,
+        group_name="out-of-band",
+        occurrence=f"oob:{review.id}",
+        kind=kind,
+        due_at=due,
+        window_start=now,
+        window_end=deadline,
+    )
 
 
 def _words(delta: timedelta) -> str:

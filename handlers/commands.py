@@ -67,9 +67,15 @@ def register(app: App, core: Core, editors: Editors) -> None:
                 )
                 reply = Notice(f"I've sent {reply.filename} to our DM.", "success")
             _respond(respond, Outcome([reply]))
-        else:
+        else:  # reading: ack at once, then answer through the response_url
+            ack()
             messages = [render(reply).as_kwargs() for reply in core.command(actor, cmd).replies]
-            ack(text="\n".join(m["text"] for m in messages), blocks=[b for m in messages for b in m["blocks"]][:50])
+            respond(
+                text="\n".join(m["text"] for m in messages),
+                blocks=[b for m in messages for b in m["blocks"]][:50],
+                response_type="ephemeral",
+                replace_original=False,
+            )
 
 
 def _in_dm(ack: Ack, body: dict[str, Any], client: WebClient, core: Core, cmd: Command, actor: Actor) -> None:

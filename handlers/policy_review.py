@@ -8,6 +8,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.core import Core
+from bot.questionnaire import Actor
 from handlers.blocks import notice_message
 from handlers.deliver import deliver
 from handlers.editors import Editors
@@ -15,18 +16,21 @@ from handlers.people import open_dm, slack_actor
 
 
 def register(app: App, core: Core, editors: Editors) -> None:
-    def actor_of(body: dict[str, Any], client: WebClient):  # type: ignore[no-untyped-def]
+    def editor_of(body: dict[str, Any], client: WebClient) -> Actor | None:
+        """The clicking user if they may review policies; otherwise they are told who can, and None."""
         user = body["user"]
-        return slack_actor(client, user["id"], user.get("username") or user["id"], editors)
+        actor = slack_actor(client, user["id"], user.get("username") or user["id"], editors)
+        if actor.editor:
+            return actor
+        refusal = notice_message(core.refusal("review")).as_kwargs()
+        client.chat_postEphemeral(channel=body["channel"]["id"], user=actor.id, **refusal)
+        return None
 
     @app.action("pp.review.start")
     def start(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
-        actor = actor_of(body, client)
-        if not actor.editor:
-            client.chat_postEphemeral(
-                channel=body["channel"]["id"], user=actor.id, **notice_message(core.refusal("review")).as_kwargs()
-            )
+        actor = editor_of(body, client)
+        if actor is None:
             return
         client_id = int(action["value"])
         notice = core.policy_reviews.record(actor, client_id, "review started; the policy was opened for editing")
@@ -37,11 +41,8 @@ def register(app: App, core: Core, editors: Editors) -> None:
     @app.action("pp.review.nochange")
     def unchanged(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
-        actor = actor_of(body, client)
-        if not actor.editor:
-            client.chat_postEphemeral(
-                channel=body["channel"]["id"], user=actor.id, **notice_message(core.refusal("review")).as_kwargs()
-            )
+        actor = editor_of(body, client)
+        if actor is None:
             return
         notice = core.policy_reviews.record(actor, int(action["value"]), "no changes needed")
         client.chat_update(

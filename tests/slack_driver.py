@@ -9,7 +9,7 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -62,8 +62,12 @@ class TrackingExecutor(ThreadPoolExecutor):
 class Response:
     status: int
     body: str
+    followups: list[dict[str, Any]] = field(default_factory=list)  # messages sent to the response_url
 
     def json(self) -> dict[str, Any]:
+        """What the user sees in reply: the ack's message, or (acked empty) the first response_url message."""
+        if not self.body and self.followups:
+            return self.followups[0]
         return json.loads(self.body)
 
 
@@ -172,9 +176,11 @@ class BotUnderTest:
         )
 
     def command(self, text: str, user: str = "UTECH", settle: bool = True, **kw: str) -> Response:
+        before = len(self.fake.responses)
         response = self.post(self.command_body(text, user, **kw), "application/x-www-form-urlencoded")
         if settle:
             self.settle()
+            response.followups = self.fake.responses[before:]
         return response
 
     def dm(self, text: str, user: str = "UTECH", settle: bool = True, event_id: str | None = None) -> Response:
@@ -202,6 +208,12 @@ class BotUnderTest:
         if settle:
             self.settle()
         return response
+
+    def share_file(self, name: str, content: str, user: str = "UTECH") -> Response:
+        """A file shared in the bot's DM: the file_share message event Slack sends for it."""
+        files = [self.fake.user_file(name, content)]
+        event = {"type": "message", "subtype": "file_share", "channel_type": "im", "channel": f"D{user}"}
+        return self.event({**event, "user": user, "files": files, "ts": f"{time.time():.6f}"})
 
     def event(self, event: dict[str, Any], settle: bool = True) -> Response:
         """Any Events API event, wrapped as Slack wraps it."""

@@ -109,17 +109,7 @@ def test_an_overdue_review_is_escalated_in_the_channel_and_to_the_owner(bot, fak
 
 
 def share_policy(bot: BotUnderTest, fake, text: str) -> None:
-    bot.event(
-        {
-            "type": "message",
-            "subtype": "file_share",
-            "channel_type": "im",
-            "channel": "DUTECH",
-            "user": "UTECH",
-            "files": [fake.user_file("policy.yaml", text)],
-            "ts": "1.000001",
-        }
-    )
+    bot.share_file("policy.yaml", text)
     bot.click(live_prompt(fake), "pp.finish")
     bot.click(fake.last_post("DUTECH"), "pp.publish")
 

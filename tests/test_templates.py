@@ -149,17 +149,7 @@ def test_export_then_import_in_the_dm_gives_the_same_answers(bot, fake):
     assert "kind: client\nname: Acme\nanswers:\n  # What is the client's name" in text
     assert "  client.timezone: America/New_York\n" in text
 
-    bot.event(
-        {
-            "type": "message",
-            "subtype": "file_share",
-            "channel_type": "im",
-            "channel": "DUTECH",
-            "user": "UTECH",
-            "files": [fake.user_file("acme.yaml", text)],
-            "ts": "1.000001",
-        }
-    )
+    bot.share_file("acme.yaml", text)
     notice = next(m for m in reversed(fake.posts("DUTECH")) if "starts from the policy file" in message_text(m))
     assert "Acme's policy starts from the policy file" in message_text(notice)
     assert "Summary" in live_prompt(fake)["text"]  # nothing missing: straight to the summary
@@ -187,17 +177,7 @@ def test_a_bad_file_gives_three_precise_errors_and_changes_nothing(bot, fake, tm
     }
     before = draft_count(bot.db)
 
-    bot.event(
-        {
-            "type": "message",
-            "subtype": "file_share",
-            "channel_type": "im",
-            "channel": "DUTECH",
-            "user": "UTECH",
-            "files": [fake.user_file("acme.yaml", text)],
-            "ts": "1.000002",
-        }
-    )
+    bot.share_file("acme.yaml", text)
     reply = message_text(fake.last_post("DUTECH"))
     assert "I couldn't load that policy file; nothing was changed." in reply
     assert f"line {where['client.timezone']}: client.timezone: 'Mars/Olympus' is not an IANA time zone." in reply

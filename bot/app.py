@@ -6,6 +6,7 @@ import logging
 import os
 import socket
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -28,6 +29,7 @@ from handlers.reminders import SlackPoster
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+LISTENER_THREADS = 64  # work after an ack must never hold the next request's ack in the executor's queue
 
 
 def make_client(settings: Settings) -> WebClient:
@@ -65,6 +67,7 @@ def create_bot(
         raise SystemExit("SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode).")
     client = make_client(settings)
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    app_kwargs.setdefault("listener_executor", ThreadPoolExecutor(max_workers=LISTENER_THREADS))
     app = App(client=client, signing_secret=signing_secret, **app_kwargs)  # type: ignore[arg-type]
     clock = clock or SystemClock()
     instance = instance or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"

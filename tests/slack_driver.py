@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 from waitress.server import create_server
 
-from bot.app import create_bot
+from bot.app import LISTENER_THREADS, create_bot
 from bot.clock import Clock
 from bot.config import Settings
 from bot.slack_server import wsgi_app
@@ -30,7 +30,7 @@ class TrackingExecutor(ThreadPoolExecutor):
     """Bolt's listener executor, counting work in flight so tests can wait for the bot to settle."""
 
     def __init__(self) -> None:
-        super().__init__(max_workers=8)
+        super().__init__(max_workers=LISTENER_THREADS)  # as in production (bot.app)
         self._pending = 0
         self._cond = threading.Condition()
         self.errors: list[BaseException] = []

@@ -71,11 +71,39 @@ def parse_period(text: str, today: date) -> tuple[int, int] | None:
     return None
 
 
-def month_bounds(year: int, month: int, zone: str) -> tuple[datetime, datetime]:
-    tz = ZoneInfo(zone)
-    start = datetime(year, month, 1, tzinfo=tz)
-    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz)
-    return start, end
+@dataclass(frozen=True)
+class Period:
+    """A reporting period in the client's zone: [start, end), its key ('2026-12', '2026-Q4', '2026-W49')."""
+
+    key: str
+    label: str
+    start: datetime
+    end: datetime
+
+
+def period_of(frequency: str, moment: datetime) -> Period:
+    """The weekly, monthly or quarterly period holding `moment` (an aware local datetime)."""
+    tz = moment.tzinfo
+    if frequency == "weekly":
+        monday = moment.date() - timedelta(days=moment.weekday())
+        start = datetime(monday.year, monday.month, monday.day, tzinfo=tz)
+        year, week, _ = monday.isocalendar()
+        return Period(f"{year}-W{week:02d}", f"the week of {start:%d %B %Y}", start, _months_later(start, 0, 7))
+    first = moment.month if frequency != "quarterly" else 3 * ((moment.month - 1) // 3) + 1
+    start = datetime(moment.year, first, 1, tzinfo=tz)
+    if frequency == "quarterly":
+        quarter = (first - 1) // 3 + 1
+        return Period(f"{moment.year}-Q{quarter}", f"Q{quarter} {moment.year}", start, _months_later(start, 3))
+    return Period(f"{moment.year:04d}-{first:02d}", start.strftime("%B %Y"), start, _months_later(start, 1))
+
+
+def _months_later(start: datetime, months: int, days: int = 0) -> datetime:
+    """Local midnight `months` (and `days`) after start: wall-clock arithmetic, right across DST changes."""
+    if days:
+        day = start.date() + timedelta(days=days)
+        return datetime(day.year, day.month, day.day, tzinfo=start.tzinfo)
+    month = start.month - 1 + months
+    return datetime(start.year + month // 12, month % 12 + 1, 1, tzinfo=start.tzinfo)
 
 
 class Reports:
@@ -97,12 +125,21 @@ class Reports:
             return self.build(session, match.client, *period) or f"{match.client.name} has no published SOP yet."
 
     def build(self, session: Session, client: Client, year: int, month: int) -> Report | None:
+        """The report of one calendar month."""
+        version = latest_version(session, client.id)
+        if version is None:
+            return None
+        zone = Policy(version.answers).timezone
+        return self.build_period(session, client, period_of("monthly", datetime(year, month, 1, tzinfo=ZoneInfo(zone))))
+
+    def build_period(self, session: Session, client: Client, period: Period) -> Report | None:
+        """The report of one period (a week, a month or a quarter)."""
         version = latest_version(session, client.id)
         if version is None:
             return None
         policy = Policy(version.answers)
         now = self.clock.now()
-        start, end = month_bounds(year, month, policy.timezone)
+        start, end = period.start, period.end
         local = local_formatter(policy.timezone)
         outcomes = {
             o.occurrence: o
@@ -151,7 +188,7 @@ class Reports:
         names = {key: name for key, name, _ in TIERS}
         context = {
             "client": client.name,
-            "period": start.strftime("%B %Y"),
+            "period": period.label,
             "windows": windows,
             "held": sum(w[3] in {"all good", "failures"} for w in windows),
             "missed": sum(w[3] == "no check-in" for w in windows),
@@ -169,7 +206,7 @@ class Reports:
             client_id=client.id,
             client_name=client.name,
             channel_id=client.channel_id,
-            period=f"{year:04d}-{month:02d}",
+            period=period.key,
             title=title,
             mrkdwn=environment("mrkdwn").get_template("report.j2").render(context).strip(),
             markdown=f"# {title}\n\n" + environment("md").get_template("report.j2").render(context).strip() + "\n",
@@ -181,14 +218,13 @@ class Reports:
     # ----- the scheduled report (ledger subject "report") --------------------------------------------
 
     def plan(self, session: Session, client: Client, version: PolicyVersion, now: datetime) -> int:
-        """Plan the report for the month under way, due at 09:00 local on the 1st of the next one."""
+        """Plan the report of the period under way (the policy's cadence), due at 09:00 local when it ends."""
         policy = Policy(version.answers)
-        if policy.value("audit.report_frequency", "monthly") != "monthly":
-            return 0  # weekly and quarterly reports are asked for with `report`; only monthly ones are posted
-        local_now = now.astimezone(ZoneInfo(policy.timezone))
-        _start, end = month_bounds(local_now.year, local_now.month, policy.timezone)
+        frequency = policy.value("audit.report_frequency", "monthly")
+        period = period_of(frequency, now.astimezone(ZoneInfo(policy.timezone)))
+        _start, end = period.start, period.end
         due = end.replace(hour=REPORT_DAY_HOUR)
-        occurrence = f"report:{local_now:%Y-%m}"
+        occurrence = f"report:{period.key}"
         exists = session.exec(
             select(Reminder).where(Reminder.client_id == client.id, Reminder.occurrence == occurrence)
         ).first()
@@ -212,11 +248,16 @@ class Reports:
     def skip_reason(self, row: Reminder, now: datetime) -> str | None:
         return None
 
-    def reminder(self, row: Reminder) -> Report | None:
-        year, month = (int(x) for x in row.occurrence.split(":")[1].split("-"))
+    def reminder(self, row: Reminder) -> ReportPost | None:
+        key = row.occurrence.split(":", 1)[1]
+        frequency = "quarterly" if "-Q" in key else "weekly" if "-W" in key else "monthly"
         with self.db.read() as session:
             client = session.get(Client, row.client_id)
-            report = self.build(session, client, year, month) if client else None
+            version = latest_version(session, row.client_id) if client else None
+            if version is None:
+                return None
+            period = period_of(frequency, row.window_start.astimezone(ZoneInfo(Policy(version.answers).timezone)))
+            report = self.build_period(session, client, period)
         if report is None or not report.channel_id:
             return None
         return ReportPost(row.id, report.channel_id, report)

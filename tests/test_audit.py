@@ -155,3 +155,20 @@ def test_the_audit_pack_holds_the_evidence_in_one_file(bot, fake, clock):
         assert f"<h2>{heading}</h2>" in html
     assert "Acme: patch report, December 2026" in html and "Patch management SOP v1" in html
     assert "<script" not in html
+
+
+def test_a_weekly_cadence_posts_a_report_at_the_end_of_each_week(bot, fake, clock):
+    publish(bot, fake, answers={"audit.report_frequency": "weekly"})
+    end_of_week = datetime(2026, 11, 30, 14, 0, tzinfo=UTC)  # Monday 09:00 in New York
+    bot.scheduler.advance(end_of_week - timedelta(minutes=1))
+    assert posts_of(fake, "C0ACME", "patchpolicy_report") == []
+    bot.scheduler.advance(end_of_week)
+    (first,) = posts_of(fake, "C0ACME", "patchpolicy_report")
+    assert "Acme: patch report, the week of 23 November 2026" in message_text(first)
+    assert any(f["filename"] == "acme-patch-report-2026-W48.html" for f in fake.files.values())
+    bot.scheduler.advance(end_of_week + timedelta(days=7))
+    titles = [m["text"] for m in posts_of(fake, "C0ACME", "patchpolicy_report")]
+    assert titles == [
+        "Acme: patch report, the week of 23 November 2026",
+        "Acme: patch report, the week of 30 November 2026",
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 
@@ -13,8 +14,18 @@ from storage.db import Database
 from tests.fake_slack import TOKEN
 
 
-def main(db_url: str, api_url: str, instance: str) -> None:
-    reminders = Reminders(Database(db_url), SystemClock(), instance)
+class LaterClock(SystemClock):
+    """The real clock moved on: a restarted process that comes back after the stale-claim time."""
+
+    def __init__(self, seconds: float) -> None:
+        self.shift = timedelta(seconds=seconds)
+
+    def now(self) -> datetime:
+        return super().now() + self.shift
+
+
+def main(db_url: str, api_url: str, instance: str, shift: str = "0") -> None:
+    reminders = Reminders(Database(db_url), LaterClock(float(shift)), instance)
     poster = SlackPoster(WebClient(token=TOKEN, base_url=api_url))
     sent = 0
     while True:
@@ -26,4 +37,4 @@ def main(db_url: str, api_url: str, instance: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:5])

@@ -84,6 +84,7 @@ class FakeSlack:
         self.files: dict[str, dict[str, Any]] = {}
         self.responses: list[dict[str, Any]] = []
         self.usergroups: dict[str, list[str]] = {}
+        self.post_delay = 0.0
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -159,6 +160,8 @@ class FakeSlack:
     # ----- the API ------------------------------------------------------------------------------
 
     def _answer(self, method: str, args: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if method == "chat.postMessage" and self.post_delay:
+            time.sleep(self.post_delay)  # a slow Slack: long enough to kill a process mid-run
         with self._lock:
             self.calls.append(Call(method, args))
             queue = self.faults.get(method) or []

@@ -28,6 +28,19 @@ ROUNDS = 6
 EVENT_IDS = itertools.count(1)  # one sequence across restarts: Slack never reuses an event id
 
 
+def publish_offer(fake, timeout: float = 10.0) -> dict:
+    """The DM message with the Publish button, once it has been posted."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in reversed(fake.posts("DUTECH")):
+            if any(
+                e.get("action_id") == "pp.publish" for b in message.get("blocks") or [] for e in b.get("elements", [])
+            ):
+                return message
+        time.sleep(0.01)
+    raise AssertionError("the publish offer never came")
+
+
 class Process:
     """`patchpolicy serve` in HTTP mode as a child process, driven with signed requests."""
 
@@ -127,10 +140,9 @@ def test_sigkill_during_the_questionnaire_and_publishing_loses_nothing(fake, tmp
         if any("Summary" in (c.args.get("text") or "") for c in fake.calls_to("chat.postMessage")):
             break
         step(fake, lambda _prompt, p=process: p.driver.dm("rest", settle=False))
-    posted = len(fake.calls_to("chat.postMessage"))
     process.driver.dm("finish", settle=False)
-    wait_for_posts(fake, posted + 3)
-    process.driver.click(fake.last_post("DUTECH"), "pp.publish", settle=False)
+    offer = publish_offer(fake)  # wait for the offer itself: counting posts raced with messages in flight
+    process.driver.click(offer, "pp.publish", settle=False)
     time.sleep(random.uniform(0, 0.03))
     process.kill()  # in the middle of publishing
 

@@ -240,3 +240,19 @@ def test_the_home_tab_lists_drafts_and_clients_and_new_policy_opens_a_modal(bot,
     assert "Acme: patch management SOP v1" in message_text(fake.last_post("DUTECH"))
     _, resume = find_element(home_message, "pp.home.resume")
     assert resume["text"]["text"] == "Resume"
+
+
+def test_an_overview_posted_but_not_recorded_is_not_posted_again(bot, fake):
+    finish(bot, fake)
+    fake.fail("chat.getPermalink", 500, "internal_error", times=4)  # the post went out; recording it failed
+    bot.click(fake.last_post("DUTECH"), "pp.publish")
+    (row,) = versions(bot)
+    assert row.posted_at is None
+    overviews = [m for m in fake.posts("C0ACME") if m.get("thread_ts") is None]
+    assert len(overviews) == 1
+
+    bot.command("publish acme")
+    assert "Published Acme's SOP v1 in #acme-patching." in fake.responses[-1]["text"]
+    assert [m for m in fake.posts("C0ACME") if m.get("thread_ts") is None] == overviews
+    (row,) = versions(bot)
+    assert row.posted_at is not None and row.message_ts == overviews[0]["ts"]

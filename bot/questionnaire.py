@@ -71,13 +71,10 @@ class Questionnaire:
     def start(self, actor: Actor, client_name: str, context: dict[str, Any], kind: str = "client") -> Outcome:
         """`/patchpolicy new <client>` (or `template new <name>`): a new draft, or an offer to resume the open one."""
         with self.db.write() as session:
-            found = self._client_for(session, actor, client_name, kind)
-            if isinstance(found, Notice):
-                return Outcome([found])
+            found = self._client_without_draft(session, actor, client_name, kind)
+            if isinstance(found, Outcome):
+                return found
             client = found
-            draft = self._open_draft(session, client.id)
-            if draft is not None:
-                return self._offer(session, draft, client, actor)
             draft = self._new_draft(session, client, actor, {**context, "kind": kind}, self.clock.now())
             what = f"the {client.name} template" if kind == "template" else f"{client.name}'s patch policy"
             outcome = Outcome(
@@ -103,15 +100,13 @@ class Questionnaire:
     ) -> Outcome:
         """`new <client> from <source>`, or a policy file: the answers stored; only what is left is asked."""
         with self.db.write() as session:
-            found = self._client_for(session, actor, client_name, kind)
-            if isinstance(found, Notice):
-                return Outcome([found])
+            found = self._client_without_draft(session, actor, client_name, kind)
+            if isinstance(found, Outcome):
+                if isinstance(found.replies[0], ResumeOffer):
+                    name = found.replies[0].client_name
+                    found.replies.insert(0, Notice(f"{name} already has an open draft, so nothing was loaded."))
+                return found
             client = found
-            draft = self._open_draft(session, client.id)
-            if draft is not None:
-                outcome = self._offer(session, draft, client, actor)
-                outcome.replies.insert(0, Notice(f"{client.name} already has an open draft, so nothing was loaded."))
-                return outcome
             draft_context = {**context, "kind": kind} | ({"template": template} if template else {})
             draft = self._new_draft(session, client, actor, draft_context, self.clock.now())
             for question_id, value in answers.items():
@@ -129,6 +124,14 @@ class Questionnaire:
             draft.mode = "editing"
             outcome.replies.extend(self._advance_editing(session, draft, client, None).replies)
             return outcome
+
+    def _client_without_draft(self, session: Session, actor: Actor, client_name: str, kind: str) -> Client | Outcome:
+        """The client to start a draft for; or, when that cannot be, what to say (a bad name, an open draft)."""
+        found = self._client_for(session, actor, client_name, kind)
+        if isinstance(found, Notice):
+            return Outcome([found])
+        draft = self._open_draft(session, found.id)
+        return found if draft is None else self._offer(session, draft, found, actor)
 
     def _client_for(self, session: Session, actor: Actor, client_name: str, kind: str) -> Client | Notice:
         """The client (or template) of that name, created if new; a notice if the name is bad or taken."""

@@ -27,7 +27,7 @@ from bot.views import HomeView, ShowView
 from handlers.blocks import encode, notice_message
 from handlers.deliver import deliver
 from handlers.editors import Editors
-from handlers.people import open_dm, slack_actor
+from handlers.people import open_dm, payload_actor, slack_actor
 from handlers.sop_blocks import show_message
 
 NEW_POLICY = "pp_new_policy"
@@ -110,14 +110,14 @@ def register(app: App, core: Core, editors: Editors) -> None:
             return
         ack()
         user = body["user"]
-        actor = slack_actor(client, user["id"], user.get("username") or user["id"])
+        actor = payload_actor(client, body)
         deliver(client, core.questionnaire, core.questionnaire.start(actor, name, {}), open_dm(client, user["id"]))
 
     @app.action("pp.home.resume")
     def resume(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         user = body["user"]
-        actor = slack_actor(client, user["id"], user.get("username") or user["id"])
+        actor = payload_actor(client, body)
         draft_id = int(action["value"].split("|")[0])
         deliver(
             client, core.questionnaire, core.questionnaire.resume(actor, draft_id=draft_id), open_dm(client, user["id"])

@@ -29,7 +29,7 @@ from handlers.oob_blocks import (
     review_message,
     step_reply,
 )
-from handlers.people import open_dm, slack_actor
+from handlers.people import open_dm, payload_actor
 
 log = logging.getLogger(__name__)
 _SIMPLE_STEP = re.compile(r"^pp\.oob\.(triaged|testing|deployed|not_affected)$")
@@ -99,7 +99,7 @@ def register(app: App, core: Core, editors: Editors) -> None:
         if refuse(client, body):
             return
         review_id, step_no, status = action["value"].split("|")
-        actor = slack_actor(client, body["user"]["id"], body["user"].get("username") or body["user"]["id"])
+        actor = payload_actor(client, body)
         moved = core.reviews.move(actor, int(review_id), int(step_no), status)
         show_moved(client, moved, body["channel"]["id"], body["message"]["ts"], body["user"]["id"])
 
@@ -131,7 +131,7 @@ def register(app: App, core: Core, editors: Editors) -> None:
         meta = json.loads(view["private_metadata"])
         values = view["state"]["values"]
         user = body["user"]
-        actor = slack_actor(client, user["id"], user.get("username") or user["id"])
+        actor = payload_actor(client, body)
         result = core.reviews.mitigate(
             actor, meta["r"], meta["s"], _typed(values, "what"), _selected_date(values, "remove_by")
         )
@@ -150,7 +150,7 @@ def register(app: App, core: Core, editors: Editors) -> None:
             return
         ack()
         user = body["user"]
-        actor = slack_actor(client, user["id"], user.get("username") or user["id"], editors)
+        actor = payload_actor(client, body, editors)
         text = f"{_typed(values, 'client')} {title} {_typed(values, 'severity') or 'critical'}"
         outcome = core.command(actor, Command("oob", text))
         notices = list(outcome.replies) + post_reviews(client, core, outcome.reviews)
@@ -164,7 +164,7 @@ def register(app: App, core: Core, editors: Editors) -> None:
         meta = json.loads(view["private_metadata"])
         values = view["state"]["values"]
         user = body["user"]
-        actor = slack_actor(client, user["id"], user.get("username") or user["id"])
+        actor = payload_actor(client, body)
         fields = {k: _typed(values, k) for k in ("what", "reason", "controls", "approver", "second_approver")}
         review = (meta["r"], meta["s"]) if meta.get("r") is not None else None
         result = core.exceptions.record(

@@ -18,6 +18,12 @@ def slack_actor(client: WebClient, user_id: str, fallback_name: str, editors: Ed
     return Actor(user_id, person.get("name") or fallback_name, person.get("tz"), editor)
 
 
+def payload_actor(client: WebClient, body: dict[str, Any], editors: Editors | None = None) -> Actor:
+    """The user who clicked or submitted, from an interaction payload's `user`."""
+    user = body["user"]
+    return slack_actor(client, user["id"], user.get("username") or user["id"], editors)
+
+
 def open_dm(client: WebClient, user_id: str) -> str:
     """The id of the bot's DM with a user."""
     return client.conversations_open(users=user_id)["channel"]["id"]

@@ -12,14 +12,13 @@ from bot.questionnaire import Actor
 from handlers.blocks import notice_message
 from handlers.deliver import deliver
 from handlers.editors import Editors
-from handlers.people import open_dm, slack_actor
+from handlers.people import open_dm, payload_actor
 
 
 def register(app: App, core: Core, editors: Editors) -> None:
     def editor_of(body: dict[str, Any], client: WebClient) -> Actor | None:
         """The clicking user if they may review policies; otherwise they are told who can, and None."""
-        user = body["user"]
-        actor = slack_actor(client, user["id"], user.get("username") or user["id"], editors)
+        actor = payload_actor(client, body, editors)
         if actor.editor:
             return actor
         refusal = notice_message(core.refusal("review")).as_kwargs()

@@ -34,7 +34,7 @@ from bot.views import Notice, ShowView
 from handlers.audit_blocks import report_message, review_due_message
 from handlers.blocks import Message, notice_message
 from handlers.oob_blocks import exception_reminder_message, review_reminder_message
-from handlers.people import open_dm, slack_actor
+from handlers.people import open_dm, payload_actor
 from handlers.sop_blocks import chunk_text, show_message
 
 log = logging.getLogger(__name__)
@@ -201,7 +201,7 @@ def register(app: App, core: Core) -> None:
     def all_good(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         user = body["user"]
-        actor = slack_actor(client, user["id"], user.get("username") or user["id"])
+        actor = payload_actor(client, body)
         result = core.checkins.record(int(action["value"]), actor, "all_good")
         say_result(client, result, body["channel"]["id"], body["message"]["ts"], user["id"])
 
@@ -221,7 +221,7 @@ def register(app: App, core: Core) -> None:
             return (values.get(block_id, {}).get("value", {}) or {}).get("value") or ""
 
         user = body["user"]
-        actor = slack_actor(client, user["id"], user.get("username") or user["id"])
+        actor = payload_actor(client, body)
         result = core.checkins.record(
             int(meta["r"]), actor, "failures", typed("devices"), typed("updates"), typed("notes")
         )

@@ -13,7 +13,7 @@ from bot.core import Core
 from bot.views import Notice, ShowView
 from handlers.blocks import notice_message
 from handlers.editors import Editors
-from handlers.people import slack_actor
+from handlers.people import payload_actor
 from handlers.publish import post_version
 from handlers.sop_blocks import shared_message, show_message
 
@@ -23,7 +23,7 @@ def register(app: App, core: Core, editors: Editors) -> None:
     def publish(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         user = body["user"]
-        actor = slack_actor(client, user["id"], user.get("username") or user["id"], editors)
+        actor = payload_actor(client, body, editors)
         outcome = core.publish(actor, draft_id=int(action["value"]))
         notice = post_version(client, core, outcome.published) if outcome.published else outcome.replies[0]
         channel, ts = body["channel"]["id"], body["message"]["ts"]

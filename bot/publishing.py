@@ -9,14 +9,13 @@ from sqlmodel import Session, col, select
 
 from bot import template_links
 from bot.clock import Clock
-from bot.compliance import summary_lines
 from bot.exception_register import exception_register
 from bot.lookup import find_client
-from bot.policy import Policy
 from bot.questionnaire import Actor, Questionnaire
 from bot.questions import slug
 from bot.reminders import plan_client
 from bot.sop import Document, DocumentMeta, Revision, document_dates, local_formatter, render_sop, to_markdown
+from bot.version_facts import VersionFacts
 from bot.views import Notice, Overview, Published, WindowLine
 from storage.db import Database
 from storage.models import Client, Draft, PolicyVersion
@@ -29,6 +28,7 @@ class Publisher:
         self.db = db
         self.clock = clock
         self.questionnaire = questionnaire
+        self.facts = VersionFacts()
 
     def publish(self, actor: Actor, client_name: str | None = None, draft_id: int | None = None) -> Published | Notice:
         """Publish the client's finished draft as version N+1, or re-offer an unposted version for posting."""
@@ -100,20 +100,20 @@ class Publisher:
             .where(PolicyVersion.client_id == client.id, PolicyVersion.version <= row.version)
             .order_by(col(PolicyVersion.version))
         ).all()
-        policy = policy_of_version(client, row)
+        policy, compliance = self.facts.of(client, row)
         meta = DocumentMeta(
             version=row.version,
             published_at=row.published_at,
             published_by=row.published_by_name,
             history=tuple(Revision(v.version, v.published_at, v.published_by_name) for v in history),
-            compliance=summary_lines(policy, row.published_at) or (),
+            compliance=compliance or (),
             exceptions=exception_register(session, client.id, policy.timezone, self.clock.now()),
         )
         return render_sop(policy, meta, self.clock.now(), format_name)
 
     def overview(self, session: Session, client: Client, row: PolicyVersion, now: datetime) -> Overview:
         """The compact face of a version: who, when, the next window of each group, the SLA table."""
-        policy = policy_of_version(client, row)
+        policy, compliance = self.facts.of(client, row)
         linked = template_links.status(session, client, row.answers)
         meta = DocumentMeta(version=row.version, published_at=row.published_at, published_by=row.published_by_name)
         effective, next_review = document_dates(policy, meta, now)
@@ -130,7 +130,7 @@ class Publisher:
             published_by=row.published_by_name,
             windows=windows,
             tiers=tuple(tuple(t) for t in policy.tiers()),
-            compliance=summary_lines(policy, row.published_at),
+            compliance=compliance,
             permalink=row.permalink,
             template_note=linked.describe(client.name) if linked else None,
             is_template=client.kind == "template",
@@ -175,13 +175,6 @@ class Publisher:
         suggestions = find_client(session, client_name).suggestions
         hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else ""
         return f"I don't know a client called '{client_name}'.{hint}"
-
-
-def policy_of_version(client: Client, row: PolicyVersion) -> Policy:
-    """The policy of a version; a template, having no client name, is titled with its own."""
-    if client.kind == "template":
-        return Policy({**row.answers, "client.name": f"{client.name} (MSP template)"})
-    return Policy(row.answers)
 
 
 def latest_version(session: Session, client_id: int | None) -> PolicyVersion | None:

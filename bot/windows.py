@@ -11,6 +11,7 @@ import calendar
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from bot.durations import parse_duration
@@ -31,6 +32,7 @@ class Occurrence:
         return f"{self.group}@{self.start.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
 
 
+@lru_cache(maxsize=4096)
 def nth_weekday(year: int, month: int, nth: int, weekday: int) -> date:
     """The nth (1-4, or -1 for last) given weekday (0=Monday) of a month."""
     days = [d for d in calendar.Calendar().itermonthdates(year, month) if d.month == month and d.weekday() == weekday]

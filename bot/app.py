@@ -6,7 +6,6 @@ import logging
 import os
 import socket
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,18 +17,20 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.ack_first import AckFirstExecutor
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.core import Core
 from bot.scheduler import SchedulerService
 from handlers import register_all
+from handlers.after_ack import AfterAck
 from handlers.directory import SlackDirectory
 from handlers.editors import Editors
 from handlers.reminders import SlackPoster
 from storage.db import Database
 
 log = logging.getLogger(__name__)
-LISTENER_THREADS = 64  # work after an ack must never hold the next request's ack in the executor's queue
+WORKER_THREADS = 32  # work after the ack: mostly waiting on Slack's Web API
 
 
 def make_client(settings: Settings) -> WebClient:
@@ -52,6 +53,7 @@ class Bot:
     app: App
     core: Core
     scheduler: SchedulerService
+    workers: AckFirstExecutor  # runs the work after each ack
 
 
 def create_bot(
@@ -67,15 +69,22 @@ def create_bot(
         raise SystemExit("SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode).")
     client = make_client(settings)
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    app_kwargs.setdefault("listener_executor", ThreadPoolExecutor(max_workers=LISTENER_THREADS))
-    app = App(client=client, signing_secret=signing_secret, **app_kwargs)  # type: ignore[arg-type]
+    workers = app_kwargs.pop("listener_executor", None) or AckFirstExecutor(WORKER_THREADS)
+    assert isinstance(workers, AckFirstExecutor)
+    app = App(
+        client=client,
+        signing_secret=signing_secret,
+        process_before_response=True,  # the listener's return is the ack; its work goes to `workers`
+        listener_executor=workers,
+        **app_kwargs,  # type: ignore[arg-type]
+    )
     clock = clock or SystemClock()
     instance = instance or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     core = Core(db, clock, SlackDirectory(client), instance)
     editors = Editors(client, settings.patchpolicy_editors)
     core.editors = editors.ids
-    register_all(app, core, editors)
+    register_all(app, core, editors, AfterAck(workers))
     poll = timedelta(seconds=settings.reminder_poll_seconds)
     scheduler = SchedulerService(db, clock, SlackPoster(client), core.reminders, poll=poll, use_lease=use_lease)
     core.on_plan_changed = scheduler.arm_next
-    return Bot(app, core, scheduler)
+    return Bot(app, core, scheduler, workers)

@@ -183,7 +183,7 @@ def _serve(settings: Settings, db: Database) -> int:
         else:
             from bot.slack_server import serve_http
 
-            serve_http(bot.app, db, settings.host, settings.port, settings.server_threads)
+            serve_http(bot.app, db, bot.workers, settings.host, settings.port, settings.server_threads)
     finally:
         bot.scheduler.stop()
         bot.scheduler.release_lease()

@@ -11,14 +11,16 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
+from bot.ack_first import AckFirstExecutor
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def wsgi_app(app: App, db: Database) -> WsgiApp:
-    """POST /slack/events goes to Bolt; GET /healthz checks the database and says nothing secret."""
+def wsgi_app(app: App, db: Database, workers: AckFirstExecutor) -> WsgiApp:
+    """POST /slack/events goes to Bolt (`workers` hold back while requests are in flight); GET /healthz checks
+    the database and says nothing secret."""
     bolt = SlackRequestHandler(app)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -33,14 +35,18 @@ def wsgi_app(app: App, db: Database) -> WsgiApp:
             payload = json.dumps(body).encode()
             start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
             return [payload]
-        return bolt(environ, start_response)
+        workers.request_started()
+        try:
+            return bolt(environ, start_response)
+        finally:
+            workers.request_finished()
 
     return application
 
 
-def serve_http(app: App, db: Database, host: str, port: int, threads: int) -> None:
+def serve_http(app: App, db: Database, workers: AckFirstExecutor, host: str, port: int, threads: int) -> None:
     """Serve until interrupted."""
     from waitress import serve
 
     log.info("PatchPolicy listening on http://%s:%s/slack/events", host, port)
-    serve(wsgi_app(app, db), host=host, port=port, threads=threads, ident="patchpolicy")
+    serve(wsgi_app(app, db, workers), host=host, port=port, threads=threads, ident="patchpolicy")

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from bot.core import Core
 from bot.questionnaire import Actor
+from handlers.after_ack import AfterAck
 from handlers.blocks import decode
 from handlers.deliver import deliver
 
@@ -29,14 +30,14 @@ _PRESS = re.compile(
 )
 
 
-def register(app: App, core: Core) -> None:
+def register(app: App, core: Core, later: AfterAck) -> None:
     @app.action("pp.check")
     def toggle(ack: Ack) -> None:
         ack()  # ticking a box changes nothing until Save selection
 
     @app.action(_PRESS)
-    def press(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        ack()
+    @later.listener
+    def press(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         user = body["user"]
         actor = Actor(user["id"], user.get("username") or user.get("name") or user["id"])
         kind = action["action_id"].split(".", 1)[1]

@@ -24,6 +24,7 @@ from bot.clients import ClientNameError, clean_name
 from bot.core import Core
 from bot.escaping import mrkdwn, truncate
 from bot.views import HomeView, ShowView
+from handlers.after_ack import AfterAck
 from handlers.blocks import encode, notice_message
 from handlers.deliver import deliver
 from handlers.editors import Editors
@@ -83,8 +84,9 @@ def new_policy_modal() -> View:
     )
 
 
-def register(app: App, core: Core, editors: Editors) -> None:
+def register(app: App, core: Core, editors: Editors, later: AfterAck) -> None:
     @app.event("app_home_opened")
+    @later.listener
     def home_opened(event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home":
             return
@@ -92,8 +94,8 @@ def register(app: App, core: Core, editors: Editors) -> None:
         client.views_publish(user_id=event["user"], view=home_view(core.reader.home(actor)))
 
     @app.action("pp.home.new")
-    def new_policy(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
+    @later.listener
+    def new_policy(body: dict[str, Any], client: WebClient) -> None:
         if not editors.is_editor(body["user"]["id"]):
             message = notice_message(core.refusal("create")).as_kwargs()
             client.chat_postMessage(channel=open_dm(client, body["user"]["id"]), **message)
@@ -109,13 +111,15 @@ def register(app: App, core: Core, editors: Editors) -> None:
             ack(response_action="errors", errors={"client": str(err)})
             return
         ack()
-        user = body["user"]
+        later.run(start, body, name, client)
+
+    def start(body: dict[str, Any], name: str, client: WebClient) -> None:
         actor = payload_actor(client, body)
-        deliver(client, core.questionnaire, core.questionnaire.start(actor, name, {}), open_dm(client, user["id"]))
+        deliver(client, core.questionnaire, core.questionnaire.start(actor, name, {}), open_dm(client, actor.id))
 
     @app.action("pp.home.resume")
-    def resume(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        ack()
+    @later.listener
+    def resume(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         user = body["user"]
         actor = payload_actor(client, body)
         draft_id = int(action["value"].split("|")[0])
@@ -124,8 +128,8 @@ def register(app: App, core: Core, editors: Editors) -> None:
         )
 
     @app.action("pp.home.show")
-    def show(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        ack()
+    @later.listener
+    def show(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         view = core.reader.section(int(action["value"]), "")
         message = show_message(view) if isinstance(view, ShowView) else notice_message(view)
         client.chat_postMessage(channel=open_dm(client, body["user"]["id"]), **message.as_kwargs())

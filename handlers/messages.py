@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot.core import Core
 from bot.escaping import unescape_slack
 from bot.questionnaire import Actor
+from handlers.after_ack import AfterAck
 from handlers.deliver import deliver
 from handlers.editors import Editors
 from handlers.people import slack_actor
@@ -17,8 +18,9 @@ from handlers.policy_files import fetch_policy_file
 from handlers.render import render
 
 
-def register(app: App, core: Core, editors: Editors) -> None:
+def register(app: App, core: Core, editors: Editors, later: AfterAck) -> None:
     @app.event("message")
+    @later.listener
     def direct_message(event: dict[str, Any], client: WebClient) -> None:
         if event.get("channel_type") != "im" or event.get("bot_id") or not event.get("user"):
             return

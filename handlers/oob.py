@@ -17,6 +17,7 @@ from bot.core import Core
 from bot.oob import Moved, ReviewView
 from bot.patch_exceptions import ExceptionView
 from bot.views import Notice
+from handlers.after_ack import AfterAck
 from handlers.blocks import notice_message
 from handlers.editors import Editors
 from handlers.oob_blocks import (
@@ -72,7 +73,7 @@ def _typed(values: dict[str, Any], block_id: str) -> str:
     return field.get("value") or (field.get("selected_option") or {}).get("value") or ""
 
 
-def register(app: App, core: Core, editors: Editors) -> None:
+def register(app: App, core: Core, editors: Editors, later: AfterAck) -> None:
     def refuse(client: WebClient, body: dict[str, Any]) -> bool:
         if editors.is_editor(body["user"]["id"]):
             return False
@@ -94,8 +95,8 @@ def register(app: App, core: Core, editors: Editors) -> None:
         core.on_plan_changed()
 
     @app.action(_SIMPLE_STEP)
-    def step(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        ack()
+    @later.listener
+    def step(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         if refuse(client, body):
             return
         review_id, step_no, status = action["value"].split("|")
@@ -104,8 +105,8 @@ def register(app: App, core: Core, editors: Editors) -> None:
         show_moved(client, moved, body["channel"]["id"], body["message"]["ts"], body["user"]["id"])
 
     @app.action("pp.oob.mitigated")
-    def mitigated(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        ack()
+    @later.listener
+    def mitigated(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         if refuse(client, body):
             return
         review_id, step_no, _ = action["value"].split("|")
@@ -113,8 +114,8 @@ def register(app: App, core: Core, editors: Editors) -> None:
         client.views_open(trigger_id=body["trigger_id"], view=form)
 
     @app.action("pp.oob.exception")
-    def exception(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        ack()
+    @later.listener
+    def exception(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         if refuse(client, body):
             return
         form = core.exceptions.form(review_id=int(action["value"].split("|")[0]))
@@ -139,7 +140,7 @@ def register(app: App, core: Core, editors: Editors) -> None:
             ack(response_action="errors", errors=result)
             return
         ack()
-        show_moved(client, result, meta["c"], meta["t"], user["id"])
+        later.run(show_moved, client, result, meta["c"], meta["t"], user["id"])
 
     @app.view(OOB_FORM)
     def opened(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -149,9 +150,13 @@ def register(app: App, core: Core, editors: Editors) -> None:
             ack(response_action="errors", errors={"title": "Name the patch, advisory or CVE."})
             return
         ack()
+        later.run(
+            open_reviews, body, f"{_typed(values, 'client')} {title} {_typed(values, 'severity') or 'critical'}", client
+        )
+
+    def open_reviews(body: dict[str, Any], text: str, client: WebClient) -> None:
         user = body["user"]
         actor = payload_actor(client, body, editors)
-        text = f"{_typed(values, 'client')} {title} {_typed(values, 'severity') or 'critical'}"
         outcome = core.command(actor, Command("oob", text))
         notices = list(outcome.replies) + post_reviews(client, core, outcome.reviews)
         dm = open_dm(client, user["id"])
@@ -174,7 +179,7 @@ def register(app: App, core: Core, editors: Editors) -> None:
             ack(response_action="errors", errors=result)
             return
         ack()
-        say_exception(client, core, result, user["id"], meta)
+        later.run(say_exception, client, core, result, user["id"], meta)
 
 
 def say_exception(client: WebClient, core: Core, result: ExceptionView, user: str, meta: dict[str, Any]) -> None:

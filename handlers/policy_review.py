@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.core import Core
 from bot.questionnaire import Actor
+from handlers.after_ack import AfterAck
 from handlers.blocks import notice_message
 from handlers.deliver import deliver
 from handlers.editors import Editors
 from handlers.people import open_dm, payload_actor
 
 
-def register(app: App, core: Core, editors: Editors) -> None:
+def register(app: App, core: Core, editors: Editors, later: AfterAck) -> None:
     def editor_of(body: dict[str, Any], client: WebClient) -> Actor | None:
         """The clicking user if they may review policies; otherwise they are told who can, and None."""
         actor = payload_actor(client, body, editors)
@@ -26,8 +27,8 @@ def register(app: App, core: Core, editors: Editors) -> None:
         return None
 
     @app.action("pp.review.start")
-    def start(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        ack()
+    @later.listener
+    def start(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         actor = editor_of(body, client)
         if actor is None:
             return
@@ -38,8 +39,8 @@ def register(app: App, core: Core, editors: Editors) -> None:
         deliver(client, core.questionnaire, core.edit_client(actor, client_id, {}), dm)
 
     @app.action("pp.review.nochange")
-    def unchanged(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        ack()
+    @later.listener
+    def unchanged(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         actor = editor_of(body, client)
         if actor is None:
             return

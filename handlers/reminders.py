@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import (
@@ -31,6 +31,7 @@ from bot.reminders import ReminderView
 from bot.render import Safe, environment
 from bot.reports import ReportPost
 from bot.views import Notice, ShowView
+from handlers.after_ack import AfterAck
 from handlers.audit_blocks import report_message, review_due_message
 from handlers.blocks import Message, notice_message
 from handlers.oob_blocks import exception_reminder_message, review_reminder_message
@@ -184,7 +185,7 @@ def failures_form(reminder_id: int, channel: str, ts: str) -> View:
     )
 
 
-def register(app: App, core: Core) -> None:
+def register(app: App, core: Core, later: AfterAck) -> None:
     def say_result(client: WebClient, result: CheckinResult | Notice, channel: str, ts: str, user: str) -> None:
         if isinstance(result, Notice):
             client.chat_postEphemeral(channel=channel, user=user, **notice_message(result).as_kwargs())
@@ -198,22 +199,22 @@ def register(app: App, core: Core) -> None:
             )
 
     @app.action("pp.checkin.ok")
-    def all_good(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        ack()
+    @later.listener
+    def all_good(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         user = body["user"]
         actor = payload_actor(client, body)
         result = core.checkins.record(int(action["value"]), actor, "all_good")
         say_result(client, result, body["channel"]["id"], body["message"]["ts"], user["id"])
 
     @app.action("pp.checkin.fail")
-    def report(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        ack()
+    @later.listener
+    def report(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         form = failures_form(int(action["value"]), body["channel"]["id"], body["message"]["ts"])
         client.views_open(trigger_id=body["trigger_id"], view=form)
 
     @app.view(FAILURES_FORM)
-    def reported(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        ack()
+    @later.listener
+    def reported(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         meta = json.loads(view["private_metadata"])
         values = view["state"]["values"]
 
@@ -228,8 +229,8 @@ def register(app: App, core: Core) -> None:
         say_result(client, result, meta["c"], meta["t"], user["id"])
 
     @app.action("pp.reminder.show")
-    def show(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
-        ack()
+    @later.listener
+    def show(action: dict[str, Any], respond: Respond) -> None:
         client_id, _, section_id = action["value"].partition("|")
         view = core.reader.section(int(client_id), section_id)
         message = show_message(view) if isinstance(view, ShowView) else notice_message(view)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core import Core
 from bot.views import Notice, ShowView
+from handlers.after_ack import AfterAck
 from handlers.blocks import notice_message
 from handlers.editors import Editors
 from handlers.people import payload_actor
@@ -18,10 +19,10 @@ from handlers.publish import post_version
 from handlers.sop_blocks import shared_message, show_message
 
 
-def register(app: App, core: Core, editors: Editors) -> None:
+def register(app: App, core: Core, editors: Editors, later: AfterAck) -> None:
     @app.action("pp.publish")
-    def publish(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        ack()
+    @later.listener
+    def publish(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         user = body["user"]
         actor = payload_actor(client, body, editors)
         outcome = core.publish(actor, draft_id=int(action["value"]))
@@ -33,16 +34,16 @@ def register(app: App, core: Core, editors: Editors) -> None:
             client.chat_postEphemeral(channel=channel, user=user["id"], **notice_message(notice).as_kwargs())
 
     @app.action(re.compile(r"^pp\.section\.(\d+|all)$"))
-    def section(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
-        ack()
+    @later.listener
+    def section(action: dict[str, Any], respond: Respond) -> None:
         client_id, _, section_id = action["value"].partition("|")
         view = core.reader.section(int(client_id), section_id)
         message = show_message(view) if isinstance(view, ShowView) else notice_message(view)
         respond(**message.as_kwargs(), replace_original=True)
 
     @app.action("pp.share")
-    def share(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        ack()
+    @later.listener
+    def share(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
         client_id, _, section_id = action["value"].partition("|")
         view = core.reader.section(int(client_id), section_id)
         if not isinstance(view, ShowView):

@@ -85,6 +85,9 @@ class FakeSlack:
         self.responses: list[dict[str, Any]] = []
         self.usergroups: dict[str, list[str]] = {}
         self.post_delay = 0.0
+        self.hold = threading.Event()  # cleared: every request waits until it is set again (a stalled Slack)
+        self.hold.set()
+        self.waiting = 0  # requests held right now
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -320,6 +323,12 @@ class FakeSlack:
                 pass
 
             def _serve(self) -> None:
+                if not fake.hold.is_set():
+                    with fake._lock:
+                        fake.waiting += 1
+                    fake.hold.wait(30)
+                    with fake._lock:
+                        fake.waiting -= 1
                 url = urlparse(self.path)
                 method = url.path.rsplit("/", 1)[-1]
                 length = int(self.headers.get("Content-Length") or 0)

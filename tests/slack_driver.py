@@ -8,7 +8,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -16,7 +15,8 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 from waitress.server import create_server
 
-from bot.app import LISTENER_THREADS, create_bot
+from bot.ack_first import AckFirstExecutor
+from bot.app import WORKER_THREADS, create_bot
 from bot.clock import Clock
 from bot.config import Settings
 from bot.slack_server import wsgi_app
@@ -26,17 +26,17 @@ from tests.fake_slack import TOKEN, FakeSlack
 SIGNING_SECRET = "test-signing-secret"
 
 
-class TrackingExecutor(ThreadPoolExecutor):
-    """Bolt's listener executor, counting work in flight so tests can wait for the bot to settle."""
+class TrackingExecutor(AckFirstExecutor):
+    """The bot's worker pool, as in production (bot.app), counting work in flight so tests can wait for it."""
 
     def __init__(self) -> None:
-        super().__init__(max_workers=LISTENER_THREADS)  # as in production (bot.app)
+        super().__init__(WORKER_THREADS)
         self._pending = 0
-        self._cond = threading.Condition()
+        self._idle = threading.Condition()
         self.errors: list[BaseException] = []
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
-        with self._cond:
+        with self._idle:
             self._pending += 1
 
         def run():  # type: ignore[no-untyped-def]
@@ -46,15 +46,15 @@ class TrackingExecutor(ThreadPoolExecutor):
                 self.errors.append(err)
                 raise
             finally:
-                with self._cond:
+                with self._idle:
                     self._pending -= 1
-                    self._cond.notify_all()
+                    self._idle.notify_all()
 
         return super().submit(run)
 
     def wait_idle(self, timeout: float = 10.0) -> None:
-        with self._cond:
-            if not self._cond.wait_for(lambda: self._pending == 0, timeout=timeout):
+        with self._idle:
+            if not self._idle.wait_for(lambda: self._pending == 0, timeout=timeout):
                 raise AssertionError("the bot did not settle")
 
 
@@ -106,7 +106,7 @@ class BotUnderTest:
         def record(error: BaseException) -> None:  # Bolt logs and swallows listener errors; tests must see them
             self.errors.append(error)
 
-        self.server = create_server(wsgi_app(self.app, self.db), host="127.0.0.1", port=0, threads=8)
+        self.server = create_server(wsgi_app(self.app, self.db, self.executor), host="127.0.0.1", port=0, threads=8)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self._thread = threading.Thread(target=self.server.run, daemon=True)
         self._thread.start()

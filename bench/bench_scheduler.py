@@ -24,7 +24,7 @@ def rss_mb() -> float:
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 5_000
     fake, bot, _ = environment("scheduler")
-    seed_clients(bot, count)
+    seed_clients(bot.db, count)
     results: dict[str, object] = {"clients": count, "rss before start (MB)": rss_mb()}
     service = bot.scheduler
 
@@ -42,7 +42,7 @@ def main() -> None:
 
     sample = int(sys.argv[2]) if len(sys.argv) > 2 else 100
     fake, bot, _ = environment("scheduler-year")
-    seed_clients(bot, sample)
+    seed_clients(bot.db, sample)
     bot.scheduler.begin()
     begin = time.perf_counter()
     bot.scheduler.advance(START + timedelta(days=365))

@@ -16,7 +16,7 @@ def main() -> None:
     results = {}
     for count in (10, 1_000, 10_000):
         fake, bot, _ = environment(f"show{count}")
-        seed_clients(bot, count)
+        seed_clients(bot.db, count)
         for words in (
             "show acme",
             "show acme rebot",

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from bot.clock import ManualClock
+from storage.db import Database
 from storage.models import Client, Draft, PolicyVersion
 from tests.fake_slack import FakeSlack
 from tests.policies import recommended_answers
@@ -30,10 +31,10 @@ def environment(name: str) -> tuple[FakeSlack, BotUnderTest, ManualClock]:
     return fake, BotUnderTest(fake, f"sqlite:///{folder / 'bench.db'}", clock), clock
 
 
-def seed_clients(bot: BotUnderTest, count: int, first_name: str = "Acme") -> None:
+def seed_clients(db: Database, count: int, first_name: str = "Acme") -> None:
     """`count` clients, each with a published version of the recommended policy (rows written directly)."""
     answers = recommended_answers()
-    with Session(bot.db.engine) as session:
+    with Session(db.engine) as session:
         for index in range(count):
             name = first_name if index == 0 else f"Client {index:05d}"
             client = Client(

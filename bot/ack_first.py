@@ -9,7 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any
 
-QUIET = 0.002  # seconds without a request in flight before the whole pool may run
+QUIET = 0.010  # seconds without a request in flight before the whole pool may run
 PATIENCE = 0.25  # seconds a task waits at most while requests keep arriving; then one at a time runs
 
 

@@ -1,0 +1,102 @@
+"""The benchmark's separate OS processes: the fake Slack, the bot as `patchpolicy serve` runs it, a bare Bolt app.
+
+The app under test gets a CPU of its own; the load generator and the fake Slack share the other, as Slack's
+servers would be elsewhere. Run as `python -m bench.processes fake|bare ...`; each prints its URL, then
+serves until its standard input closes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from bench.common import START
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cpus() -> tuple[set[int], set[int]]:
+    """(the load generator's and the fake's CPUs, the app's CPUs): split when there are two or more."""
+    have = sorted(os.sched_getaffinity(0))
+    return ({have[0]}, {have[-1]}) if len(have) > 1 else (set(have), set(have))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def spawn(args: list[str], cpu: set[int], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """A child process pinned to `cpu`, its stdin held open (closing it stops a bench role)."""
+    return subprocess.Popen(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        preexec_fn=lambda: os.sched_setaffinity(0, cpu),
+    )
+
+
+def wait_until_up(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not come up")
+
+
+def _fake() -> None:
+    from bot.clock import ManualClock
+    from tests.fake_slack import FakeSlack
+
+    fake = FakeSlack(ManualClock(START)).start()
+    fake.add_user("UTECH", "Tess Tech", tz="America/New_York")
+    fake.add_channel("C0ACME", "acme-patching")
+    print(fake.base, flush=True)
+    sys.stdin.read()
+
+
+def _bare(api_url: str, port: str, threads: str) -> None:
+    """The baseline: the same server, thread count, logging and signature check; listeners that only ack."""
+    from slack_bolt import App
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+    from slack_sdk import WebClient
+    from waitress import serve
+
+    from tests.fake_slack import TOKEN
+    from tests.slack_driver import SIGNING_SECRET
+
+    logging.basicConfig(level=logging.WARNING)
+    app = App(client=WebClient(token=TOKEN, base_url=api_url), signing_secret=SIGNING_SECRET)
+
+    @app.command("/patchpolicy")
+    def only_ack(ack) -> None:  # type: ignore[no-untyped-def]
+        ack()
+
+    @app.action("pp.recommended")
+    def only_ack_action(ack) -> None:  # type: ignore[no-untyped-def]
+        ack()
+
+    threading.Thread(target=sys.stdin.read, daemon=True).start()
+    serve(SlackRequestHandler(app), host="127.0.0.1", port=int(port), threads=int(threads))
+
+
+if __name__ == "__main__":
+    {"fake": _fake, "bare": _bare}[sys.argv[1]](*sys.argv[2:])

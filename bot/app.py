@@ -62,21 +62,19 @@ def create_bot(
     clock: Clock | None = None,
     instance: str | None = None,
     use_lease: bool = True,
-    **app_kwargs: object,
+    workers: AckFirstExecutor | None = None,
 ) -> Bot:
     """The Bolt app with every listener registered; auth.test runs here and fails fast on a bad token."""
     if not settings.slack_signing_secret and not settings.slack_app_token:
         raise SystemExit("SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode).")
     client = make_client(settings)
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    workers = app_kwargs.pop("listener_executor", None) or AckFirstExecutor(WORKER_THREADS)
-    assert isinstance(workers, AckFirstExecutor)
+    workers = workers or AckFirstExecutor(WORKER_THREADS)
     app = App(
         client=client,
         signing_secret=signing_secret,
         process_before_response=True,  # the listener's return is the ack; its work goes to `workers`
         listener_executor=workers,
-        **app_kwargs,  # type: ignore[arg-type]
     )
     clock = clock or SystemClock()
     instance = instance or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"

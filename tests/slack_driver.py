@@ -97,7 +97,7 @@ class BotUnderTest:
         self.db.migrate()
         self.executor = TrackingExecutor()
         self.bot = create_bot(
-            self.settings, self.db, clock, instance=instance, use_lease=use_lease, listener_executor=self.executor
+            self.settings, self.db, clock, instance=instance, use_lease=use_lease, workers=self.executor
         )
         self.app, self.core, self.scheduler = self.bot.app, self.bot.core, self.bot.scheduler
         self.errors: list[BaseException] = []

@@ -1,8 +1,8 @@
 """The benchmark's separate OS processes: the fake Slack, the bot as `patchpolicy serve` runs it, a bare Bolt app.
 
 The app under test gets a CPU of its own; the load generator and the fake Slack share the other, as Slack's
-servers would be elsewhere. Run as `python -m bench.processes fake|bare ...`; each prints its URL, then
-serves until its standard input closes.
+servers would be elsewhere. Run as `python -m bench.processes fake|bare ...`; each serves until it is
+interrupted or its standard input closes (so a benchmark that dies leaves nothing running).
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def _fake() -> None:
     fake.add_user("UTECH", "Tess Tech", tz="America/New_York")
     fake.add_channel("C0ACME", "acme-patching")
     print(fake.base, flush=True)
-    sys.stdin.read()
+    _exit_when_stdin_closes()
 
 
 def _bare(api_url: str, port: str, threads: str) -> None:
@@ -94,8 +94,13 @@ def _bare(api_url: str, port: str, threads: str) -> None:
     def only_ack_action(ack) -> None:  # type: ignore[no-untyped-def]
         ack()
 
-    threading.Thread(target=sys.stdin.read, daemon=True).start()
+    threading.Thread(target=_exit_when_stdin_closes, daemon=True).start()
     serve(SlackRequestHandler(app), host="127.0.0.1", port=int(port), threads=int(threads))
+
+
+def _exit_when_stdin_closes() -> None:
+    sys.stdin.read()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -68,6 +68,15 @@ def _selected_date(values: dict[str, Any], block_id: str) -> date | None:
         return None
 
 
+def _closed(ack: Ack, result: object) -> bool:
+    """Answer a form: a dict of errors is shown beside its fields (False); anything else closes it (True)."""
+    if isinstance(result, dict):
+        ack(response_action="errors", errors=result)
+        return False
+    ack()
+    return True
+
+
 def _typed(values: dict[str, Any], block_id: str) -> str:
     field = values.get(block_id, {}).get("value") or {}
     return field.get("value") or (field.get("selected_option") or {}).get("value") or ""
@@ -136,11 +145,8 @@ def register(app: App, core: Core, editors: Editors, later: AfterAck) -> None:
         result = core.reviews.mitigate(
             actor, meta["r"], meta["s"], _typed(values, "what"), _selected_date(values, "remove_by")
         )
-        if isinstance(result, dict):
-            ack(response_action="errors", errors=result)
-            return
-        ack()
-        later.run(show_moved, client, result, meta["c"], meta["t"], user["id"])
+        if _closed(ack, result):
+            later.run(show_moved, client, result, meta["c"], meta["t"], user["id"])
 
     @app.view(OOB_FORM)
     def opened(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -175,11 +181,8 @@ def register(app: App, core: Core, editors: Editors, later: AfterAck) -> None:
         result = core.exceptions.record(
             actor, meta["c"], fields, _selected_date(values, "expires"), f"view:{view['id']}", review
         )
-        if isinstance(result, dict):
-            ack(response_action="errors", errors=result)
-            return
-        ack()
-        later.run(say_exception, client, core, result, user["id"], meta)
+        if _closed(ack, result):
+            later.run(say_exception, client, core, result, user["id"], meta)
 
 
 def say_exception(client: WebClient, core: Core, result: ExceptionView, user: str, meta: dict[str, Any]) -> None:

@@ -48,8 +48,11 @@ class RemoteSlack:
         self.responses: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
 
-    def response_url(self) -> str:
-        return f"{self.base}/response/{next(self._ids)}"
+    def response_url(self, channel: str = "") -> str:
+        return f"{self.base}/response/{next(self._ids)}/{channel}"
+
+    def trigger_id(self, age: float = 0.0) -> str:
+        return f"{next(self._ids)}.1.trig"  # no benchmarked request opens a modal
 
 
 def target(fake: RemoteSlack, url: str) -> BotUnderTest:

@@ -224,7 +224,10 @@ def _channel(_q: Question, raw: Any, ctx: AnswerContext) -> dict[str, Any]:
     text = _text(raw)
     found = ctx.directory.channel(text) if text else None
     if found is None:
-        raise AnswerError(f"I can't find the channel '{text[:80]}'. Pick it from the list or type #channel-name.")
+        raise AnswerError(
+            f"I can't find the channel '{text[:80]}'. Pick it from the list or type #channel-name; "
+            "if it's private, invite me there first (`/invite @PatchPolicy`)."
+        )
     return found
 
 

@@ -26,7 +26,10 @@ from handlers import register_all
 from handlers.after_ack import AfterAck
 from handlers.directory import SlackDirectory
 from handlers.editors import Editors
+from handlers.kit import SlackKit
+from handlers.modals import ModalLane, modal_client
 from handlers.reminders import SlackPoster
+from handlers.workspace import Workspace
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -54,6 +57,17 @@ class Bot:
     core: Core
     scheduler: SchedulerService
     workers: AckFirstExecutor  # runs the work after each ack
+    kit: SlackKit  # the people cache (started with the bot) and the modal lane
+
+    def start(self) -> None:
+        """Start the background parts: the workspace cache and the scheduler."""
+        self.kit.workspace.start()
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        self.scheduler.stop()
+        self.kit.workspace.stop()
+        self.kit.modals.shutdown()
 
 
 def create_bot(
@@ -78,11 +92,15 @@ def create_bot(
     )
     clock = clock or SystemClock()
     instance = instance or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-    core = Core(db, clock, SlackDirectory(client), instance)
-    editors = Editors(client, settings.patchpolicy_editors)
+    editor_ids = tuple(part.strip() for part in settings.patchpolicy_editors.split(",") if part.strip())
+    workspace = Workspace(client, tuple(i for i in editor_ids if i.startswith("S")))
+    core = Core(db, clock, SlackDirectory(client, workspace), instance)
+    editors = Editors(workspace, settings.patchpolicy_editors)
     core.editors = editors.ids
-    register_all(app, core, editors, AfterAck(workers))
+    modals = ModalLane(modal_client(client.token, settings.web_api_url() or None))
+    kit = SlackKit(editors=editors, workspace=workspace, later=AfterAck(workers), modals=modals)
+    register_all(app, core, kit)
     poll = timedelta(seconds=settings.reminder_poll_seconds)
     scheduler = SchedulerService(db, clock, SlackPoster(client), core.reminders, poll=poll, use_lease=use_lease)
     core.on_plan_changed = scheduler.arm_next
-    return Bot(app, core, scheduler, workers)
+    return Bot(app, core, scheduler, workers, kit)

@@ -174,7 +174,10 @@ def _serve(settings: Settings, db: Database) -> int:
     except BoltError as err:
         print(f"Slack did not accept SLACK_BOT_TOKEN ({err}). Check the token in .env.", file=sys.stderr)
         return 2
-    bot.scheduler.start()
+    from handlers.scopes import check_granted
+
+    check_granted(bot.app.client)  # one log line naming any scope this install lacks
+    bot.start()
     try:
         if settings.slack_app_token:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -185,7 +188,7 @@ def _serve(settings: Settings, db: Database) -> int:
 
             serve_http(bot.app, db, bot.workers, settings.host, settings.port, settings.server_threads)
     finally:
-        bot.scheduler.stop()
+        bot.stop()
         bot.scheduler.release_lease()
     return 0
 

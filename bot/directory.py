@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 _CHANNEL_NAME = re.compile(r"^#?([a-z0-9][a-z0-9_\-]{0,79})$")
 _USER_NAME = re.compile(r"^@?([\w.\-]{1,80})$")
+
+
+@dataclass(frozen=True)
+class ChannelCheck:
+    """Whether the bot can work in a chosen channel, and what to tell the person who chose it (plain text)."""
+
+    usable: bool
+    note: str = ""
 
 
 class Directory(Protocol):
@@ -20,6 +29,10 @@ class Directory(Protocol):
         """[{'id': ..., 'name': ...}] for the people named in text; None if any is unknown."""
         ...
 
+    def prepare_channel(self, channel: dict[str, Any]) -> ChannelCheck:
+        """Make sure the bot can post, read and share files in the channel (joining it if it may)."""
+        ...
+
 
 class LocalDirectory:
     """The console's directory: any well-formed '#channel' or '@person' exists."""
@@ -29,6 +42,9 @@ class LocalDirectory:
         if not match:
             return None
         return {"id": f"#{match.group(1)}", "name": match.group(1)}
+
+    def prepare_channel(self, channel: dict[str, Any]) -> ChannelCheck:
+        return ChannelCheck(True)
 
     def users(self, text: str) -> list[dict[str, Any]] | None:
         found = []

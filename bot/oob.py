@@ -161,12 +161,20 @@ class Reviews:
         self.clock = clock
         self.publisher = publisher
 
-    def open(self, actor: Actor, text: str) -> tuple[list[ReviewView], list[Notice]]:
-        """`oob <client|all> <title> [severity]`: one review per client (an open one of that title is reused)."""
+    def open(self, actor: Actor, text: str, client_id: int | None = None) -> tuple[list[ReviewView], list[Notice]]:
+        """`oob <client|all> <title> [severity]`: one review per client (an open one of that title is reused).
+        With `client_id` (a form's choice), `text` is only `<title> [severity]`."""
         rest, severity, given = parse_open(text)
         now = self.clock.now()
         with self.db.write() as session:
-            if rest.casefold().startswith("all ") or rest.casefold() == "all":
+            if client_id is not None:
+                chosen = next((c for c in self._reviewable(session) if c.id == client_id), None)
+                if chosen is None:
+                    return [], [
+                        Notice("That client has no published SOP (or was archived); no review opened.", "error")
+                    ]
+                title, clients = rest, [chosen]
+            elif rest.casefold().startswith("all ") or rest.casefold() == "all":
                 title = rest[3:]
                 clients = self._reviewable(session)
                 if not clients:

@@ -41,8 +41,8 @@ class Publisher:
                 return Notice(f"{client.name}'s policy was already published; nothing more to do.")
             if draft is None:
                 latest = latest_version(session, client.id)
-                if latest is not None and latest.posted_at is None:
-                    return self._published(session, client, latest, already=False)
+                if latest is not None and not latest.fully_posted:  # a post that failed part way: finish it
+                    return self._published(session, client, latest)
                 if latest is not None:
                     return Notice(
                         f"{client.name}'s SOP v{latest.version} is already published and there is "
@@ -78,20 +78,34 @@ class Publisher:
             if link:  # made from (or synced to) a template: its answers now follow that version
                 client.template_id, client.template_version = link["id"], link["version"]
             if client.kind == "template":
-                row.posted_at = now  # a template has no channel: it is published once stored
+                row.posted_at = row.thread_posted_at = row.file_posted_at = now  # no channel: stored is published
             session.add_all([row, draft, client])
             if client.kind == "client":
                 plan_client(session, client, row, now)  # the new version's reminders replace the old ones at once
-            return self._published(session, client, row, already=False)
+            return self._published(session, client, row)
 
     def mark_posted(self, version_id: int, channel_id: str, message_ts: str, permalink: str | None) -> None:
-        """Record where the version was posted; a version without this is offered for posting again."""
+        """Record where the version's overview was posted; until its thread and file are recorded too, the
+        version is offered for posting again, and that post finishes what is missing."""
         with self.db.write() as session:
             row = session.get(PolicyVersion, version_id)
             if row is not None and row.posted_at is None:
                 row.channel_id, row.message_ts, row.permalink = channel_id, message_ts, permalink
                 row.posted_at = self.clock.now()
                 session.add(row)
+
+    def mark_part_posted(self, version_id: int, part: str, permalink: str | None = None) -> None:
+        """Record that the full text ('thread') or the file ('file') is in the overview's thread."""
+        with self.db.write() as session:
+            row = session.get(PolicyVersion, version_id)
+            if row is None:
+                return
+            if part == "thread" and row.thread_posted_at is None:
+                row.thread_posted_at = self.clock.now()
+            elif part == "file" and row.file_posted_at is None:
+                row.file_posted_at = self.clock.now()
+            row.permalink = row.permalink or permalink
+            session.add(row)
 
     def document(self, session: Session, client: Client, row: PolicyVersion, format_name: str) -> Document:
         """The SOP of one version, in one format, with its revision history up to that version."""
@@ -136,7 +150,7 @@ class Publisher:
             is_template=client.kind == "template",
         )
 
-    def _published(self, session: Session, client: Client, row: PolicyVersion, already: bool) -> Published:
+    def _published(self, session: Session, client: Client, row: PolicyVersion) -> Published:
         chat = self.document(session, client, row, "mrkdwn")
         return Published(
             version_id=row.id,
@@ -146,7 +160,9 @@ class Publisher:
             document=tuple((s.title, s.body) for s in chat.sections),
             markdown=row.markdown,
             filename=f"{slug(client.name)}-patch-sop-v{row.version}.md",
-            already_posted=already,
+            message_ts=row.message_ts if row.posted_at else None,
+            thread_posted=row.thread_posted_at is not None,
+            file_posted=row.file_posted_at is not None,
         )
 
     def _publishable(

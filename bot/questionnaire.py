@@ -327,6 +327,7 @@ class Questionnaire:
                     raise AnswerError("This question has no recommended answer; type yours.")
             else:
                 value = parse_answer(question, raw, ctx)
+            channel_note = self._channel_note(question, value)
         except AnswerError as err:
             closed = self._close(draft, "Not accepted: see below")
             draft.prompt_ts = None
@@ -343,7 +344,18 @@ class Questionnaire:
             outcome.replies.insert(
                 0, Notice("That answer breaks a chosen framework (you may keep it): " + new[0], "warning")
             )
+        if channel_note:
+            outcome.replies.insert(0, Notice(channel_note, "success"))
         return outcome
+
+    def _channel_note(self, question: Question, value: Any) -> str:
+        """A chosen channel must be one the bot can work in: it joins a public one, or the answer is refused."""
+        if question.type != "channel" or not isinstance(value, dict):
+            return ""
+        check = self.directory.prepare_channel(value)
+        if not check.usable:
+            raise AnswerError(check.note)
+        return check.note
 
     def _filled(self, visible: list[Question], answers: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
         """The answers so far, with recommendations standing in for questions not reached yet."""

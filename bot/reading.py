@@ -128,7 +128,7 @@ class Reader:
                     f"v{v.version}",
                     local(v.published_at, "%d %b %Y %H:%M %Z"),
                     v.published_by_name,
-                    "posted" if v.posted_at else "not posted yet",
+                    "posted" if v.fully_posted else ("posted in part" if v.posted_at else "not posted yet"),
                 )
                 for v in versions
             )

@@ -160,7 +160,9 @@ class Published:
     document: tuple[tuple[str, str], ...]  # (title, body) per section, for the chat format
     markdown: str
     filename: str
-    already_posted: bool = False
+    message_ts: str | None = None  # the overview, when an earlier post got that far
+    thread_posted: bool = False
+    file_posted: bool = False
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.core import Core
 from bot.questionnaire import Actor
-from handlers.after_ack import AfterAck
 from handlers.blocks import decode
 from handlers.deliver import deliver
+from handlers.kit import SlackKit
+from handlers.replies import Replies
 
 _SIMPLE = {
     "recommended": "recommended",
@@ -30,14 +31,16 @@ _PRESS = re.compile(
 )
 
 
-def register(app: App, core: Core, later: AfterAck) -> None:
+def register(app: App, core: Core, kit: SlackKit) -> None:
+    later = kit.later
+
     @app.action("pp.check")
     def toggle(ack: Ack) -> None:
         ack()  # ticking a box changes nothing until Save selection
 
     @app.action(_PRESS)
     @later.listener
-    def press(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+    def press(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
         user = body["user"]
         actor = Actor(user["id"], user.get("username") or user.get("name") or user["id"])
         kind = action["action_id"].split(".", 1)[1]
@@ -51,7 +54,7 @@ def register(app: App, core: Core, later: AfterAck) -> None:
             outcome = qn.act(actor, draft_id, seq, "edit", question_id)
         else:
             outcome = qn.act(actor, draft_id, seq, "answer", question_id, _raw(kind, value, action, body))
-        deliver(client, qn, outcome, body["channel"]["id"], user=actor.id)
+        deliver(client, qn, outcome, body["channel"]["id"], replies=Replies(respond, client, actor.id))
 
 
 def _reference(action: dict[str, Any]) -> tuple[int, int, str, str]:

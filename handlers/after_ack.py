@@ -13,7 +13,13 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
+from slack_bolt import Respond
 from slack_bolt.kwargs_injection import Args
+from slack_sdk.errors import SlackApiError
+
+from bot.views import Notice
+from handlers.replies import Replies
+from handlers.scopes import missing_scope_text
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +49,23 @@ class AfterAck:
     def _logged(work: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         try:
             return work(*args, **kwargs)
+        except SlackApiError as err:
+            told = missing_scope_text(err)
+            if told is None:
+                log.exception("work after the ack failed in %s", getattr(work, "__name__", work))
+                raise
+            log.error("%s: %s", getattr(work, "__name__", work), told)
+            _tell(told, [*args, *kwargs.values()])
+            return None
         except Exception:
             log.exception("work after the ack failed in %s", getattr(work, "__name__", work))
             raise
+
+
+def _tell(text: str, arguments: list[Any]) -> None:
+    """Say `text` to the person who acted, through the Replies or Respond the work was given (if any)."""
+    for value in arguments:
+        if isinstance(value, Replies | Respond):
+            replies = value if isinstance(value, Replies) else Replies(value)
+            replies.notices([Notice(text, "error")])
+            return

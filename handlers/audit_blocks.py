@@ -8,16 +8,15 @@ from bot.escaping import mrkdwn, truncate
 from bot.policy_reviews import ReviewDue
 from bot.reports import Report
 from handlers.blocks import Message
-from handlers.sop_blocks import chunk_text
-
-REPORT_BLOCKS = 40
+from handlers.sop_blocks import chunk_text, pack
 
 
-def report_message(report: Report) -> Message:
-    """The report as one message (its text is already escaped mrkdwn)."""
+def report_messages(report: Report) -> list[Message]:
+    """The report in as many messages as Slack's limits need (its text is already escaped mrkdwn): the first
+    is the post, the others go on in its thread."""
     blocks: list[Block] = [HeaderBlock(text=truncate(report.title, 150))]
-    blocks += [SectionBlock(text=MarkdownTextObject(text=piece)) for piece in chunk_text(report.mrkdwn)][:REPORT_BLOCKS]
-    return Message(mrkdwn(report.title), blocks)
+    blocks += [SectionBlock(text=MarkdownTextObject(text=piece)) for piece in chunk_text(report.mrkdwn)]
+    return pack(blocks, mrkdwn(report.title))
 
 
 def review_due_message(view: ReviewDue) -> Message:

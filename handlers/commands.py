@@ -13,59 +13,64 @@ from bot.core import Core, split_from
 from bot.escaping import mrkdwn
 from bot.questionnaire import Actor
 from bot.views import ExportFile, Notice, Outcome
-from handlers.after_ack import AfterAck
-from handlers.audit_blocks import report_message
+from handlers.audit_blocks import report_messages
 from handlers.deliver import deliver
-from handlers.editors import Editors
+from handlers.kit import SlackKit
 from handlers.oob import post_reviews
 from handlers.oob_blocks import exception_form, oob_form
 from handlers.people import channel_context, open_dm, slack_actor
 from handlers.publish import post_version
 from handlers.render import render
+from handlers.replies import Replies
 
 
-def register(app: App, core: Core, editors: Editors, later: AfterAck) -> None:
+def register(app: App, core: Core, kit: SlackKit) -> None:
     @app.command("/patchpolicy")
     def patchpolicy(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        """Decide the ack here, on the request thread; the work runs after it, on the worker pool."""
+        """Decide the ack here, on the request thread, from the cache alone; the work runs after it."""
+        later = kit.later
         cmd = parse_command(body.get("text", ""))
         actor = Actor(body["user_id"], body.get("user_name") or body["user_id"])
-        if needs_editor(cmd) and not editors.is_editor(actor.id):
+        replies = Replies(respond, client, actor.id)
+        if needs_editor(cmd) and not kit.editors.is_editor(actor.id):
             ack(**render(core.refusal(cmd.name if cmd.name in {"edit", "publish"} else "change")).as_kwargs())
         elif cmd.name in {"new", "resume", "edit", "sync"} or (cmd.name == "template" and needs_editor(cmd)):
             if _ack_dm(ack, cmd):
-                later.run(_in_dm, body, client, core, cmd, actor)
+                later.run(_in_dm, body, client, core, kit, cmd, actor)
         elif cmd.name == "publish":
             ack(text=f"Publishing {mrkdwn(cmd.args) or 'the SOP'}…")
-            later.run(_publish, client, core, cmd, actor, respond)
+            later.run(_publish, client, core, kit, cmd, actor, replies)
+        elif cmd.name == "oob" and needs_editor(cmd) and not cmd.args.strip():
+            ack()
+            kit.modals.open(body["trigger_id"], oob_form(), respond)
         elif cmd.name == "oob" and needs_editor(cmd):
-            ack(text="Opening the out-of-band review…" if cmd.args.strip() else None)
-            later.run(_oob, body, client, core, cmd, actor, respond, editors)
+            ack(text="Opening the out-of-band review…")
+            later.run(_oob, client, core, kit, cmd, actor, replies)
         elif cmd.name == "exception":
-            _exception(ack, body, client, core, cmd, actor, later)
+            _exception(ack, body, core, cmd, actor, kit, respond)
         elif cmd.name == "report":
             ack(text="Preparing the report…")
-            later.run(_report, client, core, cmd, actor, respond)
+            later.run(_report, client, core, cmd, actor, replies)
         elif cmd.name in {"export", "windows", "audit"} and (
             cmd.name in {"export", "audit"} or cmd.args.split()[-1:] == ["ics"]
         ):
             ack(text="Preparing the file…")
-            later.run(_file, client, core, cmd, actor, respond)
+            later.run(_file, client, core, cmd, actor, replies)
         else:  # reading: ack at once, then answer through the response_url
             ack()
-            later.run(_read, core, cmd, actor, respond)
+            later.run(_read, core, cmd, actor, replies)
 
 
-def _publish(client: WebClient, core: Core, cmd: Command, actor: Actor, respond: Respond) -> None:
-    outcome = core.command(slack_actor(client, actor.id, actor.name), cmd)
+def _publish(client: WebClient, core: Core, kit: SlackKit, cmd: Command, actor: Actor, replies: Replies) -> None:
+    outcome = core.command(slack_actor(kit.workspace, actor.id, actor.name), cmd)
     notices = [post_version(client, core, outcome.published)] if outcome.published else outcome.replies
-    _respond(respond, Outcome(list(notices)))
+    _respond(replies, Outcome(list(notices)))
 
 
-def _report(client: WebClient, core: Core, cmd: Command, actor: Actor, respond: Respond) -> None:
+def _report(client: WebClient, core: Core, cmd: Command, actor: Actor, replies: Replies) -> None:
     outcome = core.command(actor, cmd)
     if outcome.report is None:
-        _respond(respond, outcome)
+        _respond(replies, outcome)
         return
     client.files_upload_v2(
         channel=open_dm(client, actor.id),
@@ -73,28 +78,22 @@ def _report(client: WebClient, core: Core, cmd: Command, actor: Actor, respond: 
         filename=outcome.report.filename,
         title=outcome.report.title,
     )
-    _respond(respond, Outcome([Notice(f"The printable report ({outcome.report.filename}) is in our DM.")]))
-    respond(**report_message(outcome.report).as_kwargs(), response_type="ephemeral", replace_original=False)
+    note = render(Notice(f"The printable report ({outcome.report.filename}) is in our DM."))
+    replies.send([note, *report_messages(outcome.report)])
 
 
-def _file(client: WebClient, core: Core, cmd: Command, actor: Actor, respond: Respond) -> None:
+def _file(client: WebClient, core: Core, cmd: Command, actor: Actor, replies: Replies) -> None:
     reply = core.command(actor, cmd).replies[0]
     if isinstance(reply, ExportFile):
         client.files_upload_v2(
             channel=open_dm(client, actor.id), content=reply.content, filename=reply.filename, title=reply.title
         )
         reply = Notice(f"I've sent {reply.filename} to our DM.", "success")
-    _respond(respond, Outcome([reply]))
+    _respond(replies, Outcome([reply]))
 
 
-def _read(core: Core, cmd: Command, actor: Actor, respond: Respond) -> None:
-    messages = [render(reply).as_kwargs() for reply in core.command(actor, cmd).replies]
-    respond(
-        text="\n".join(m["text"] for m in messages),
-        blocks=[b for m in messages for b in m["blocks"]][:50],
-        response_type="ephemeral",
-        replace_original=False,
-    )
+def _read(core: Core, cmd: Command, actor: Actor, replies: Replies) -> None:
+    _respond(replies, core.command(actor, cmd))
 
 
 def _ack_dm(ack: Ack, cmd: Command) -> bool:
@@ -117,42 +116,33 @@ def _ack_dm(ack: Ack, cmd: Command) -> bool:
     return True
 
 
-def _in_dm(body: dict[str, Any], client: WebClient, core: Core, cmd: Command, actor: Actor) -> None:
+def _in_dm(body: dict[str, Any], client: WebClient, core: Core, kit: SlackKit, cmd: Command, actor: Actor) -> None:
     """Hold the conversation the command starts or resumes in the user's DM."""
-    actor = slack_actor(client, actor.id, actor.name)
+    actor = slack_actor(kit.workspace, actor.id, actor.name)
     context = channel_context(body.get("channel_id", ""), body.get("channel_name"))
     deliver(client, core.questionnaire, core.command(actor, cmd, context), open_dm(client, actor.id))
 
 
-def _oob(
-    body: dict[str, Any],
-    client: WebClient,
-    core: Core,
-    cmd: Command,
-    actor: Actor,
-    respond: Respond,
-    editors: Editors,
-) -> None:
-    """`oob <client|all> <title> [severity]` opens reviews; without arguments, the form."""
-    if not cmd.args.strip():
-        client.views_open(trigger_id=body["trigger_id"], view=oob_form(core.reviews.reviewable_clients()))
-        return
-    outcome = core.command(slack_actor(client, actor.id, actor.name, editors), cmd)
-    _respond(respond, Outcome(list(outcome.replies) + post_reviews(client, core, outcome.reviews)))
+def _oob(client: WebClient, core: Core, kit: SlackKit, cmd: Command, actor: Actor, replies: Replies) -> None:
+    """`oob <client|all> <title> [severity]` opens reviews and posts their checklists."""
+    outcome = core.command(slack_actor(kit.workspace, actor.id, actor.name, kit.editors), cmd)
+    _respond(replies, Outcome(list(outcome.replies) + post_reviews(client, core, outcome.reviews)))
 
 
 def _exception(
-    ack: Ack, body: dict[str, Any], client: WebClient, core: Core, cmd: Command, actor: Actor, later: AfterAck
+    ack: Ack, body: dict[str, Any], core: Core, cmd: Command, actor: Actor, kit: SlackKit, respond: Respond
 ) -> None:
-    """`exception <client>`: the exception form, or why it can't open."""
+    """`exception <client>`: the exception form (opened at once), or why it can't open."""
     outcome = core.command(actor, cmd)
     if not outcome.forms:
         ack(**render(outcome.replies[0]).as_kwargs())
         return
     ack()
-    later.run(client.views_open, trigger_id=body["trigger_id"], view=exception_form(outcome.forms[0]))
+    kit.modals.open(
+        body["trigger_id"], exception_form(outcome.forms[0], response_url=body.get("response_url", "")), respond
+    )
 
 
-def _respond(respond: Respond, outcome: Outcome) -> None:
-    for reply in outcome.replies:
-        respond(**render(reply).as_kwargs(), response_type="ephemeral", replace_original=False)
+def _respond(replies: Replies, outcome: Outcome) -> None:
+    """Everything the core said, merged into as few posts to the response_url as Slack's limits allow."""
+    replies.send([render(reply) for reply in outcome.replies])

@@ -11,14 +11,16 @@ from bot.questionnaire import Questionnaire
 from bot.views import Notice, Outcome, QuestionView, SummaryView
 from handlers.blocks import closed_message
 from handlers.render import render
+from handlers.replies import Replies
 
 log = logging.getLogger(__name__)
 
 
 def deliver(
-    client: WebClient, questionnaire: Questionnaire, outcome: Outcome, channel: str, user: str | None = None
+    client: WebClient, questionnaire: Questionnaire, outcome: Outcome, channel: str, replies: Replies | None = None
 ) -> None:
-    """Post an outcome into `channel` (the user's DM). A notice-only outcome is shown to `user` alone."""
+    """Post an outcome into `channel` (the user's DM). A notice-only outcome answering a click goes to the
+    person alone, through the click's response_url (`replies`)."""
     if outcome.closed is not None:
         try:
             client.chat_update(
@@ -27,12 +29,12 @@ def deliver(
         except SlackApiError as err:  # the old prompt may be gone; the conversation goes on
             log.warning("could not close the previous prompt: %s", err.response.get("error"))
     only_notices = outcome.closed is None and all(isinstance(r, Notice) for r in outcome.replies)
+    if only_notices and replies is not None:
+        replies.send([render(reply) for reply in outcome.replies])
+        return
     prompt = outcome.prompt
     for reply in outcome.replies:
         message = render(reply).as_kwargs()
-        if only_notices and user is not None:
-            client.chat_postEphemeral(channel=channel, user=user, **message)
-            continue
         response = client.chat_postMessage(channel=channel, **message)
         live = isinstance(reply, QuestionView) or (isinstance(reply, SummaryView) and not reply.finished)
         if reply is prompt and live:

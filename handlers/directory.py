@@ -9,6 +9,10 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.directory import ChannelCheck
+from handlers.membership import ensure_member
+from handlers.workspace import Workspace
+
 log = logging.getLogger(__name__)
 _CHANNEL_REF = re.compile(r"^<#([CG][A-Z0-9]{2,20})(?:\|([^>]*))?>$|^([CG][A-Z0-9]{2,20})$")
 _USER_REF = re.compile(r"^<@([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,20})$")
@@ -17,15 +21,23 @@ _USER_REF = re.compile(r"^<@([UW][A-Z0-9]{2,20})(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,
 class SlackDirectory:
     """Looks channels and people up in the workspace."""
 
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, workspace: Workspace) -> None:
         self.client = client
+        self.workspace = workspace
 
     def channel(self, text: str) -> dict[str, Any] | None:
         text = text.strip()
         match = _CHANNEL_REF.match(text)
         try:
             if match:
-                info = self.client.conversations_info(channel=match.group(1) or match.group(3))["channel"]
+                channel_id = match.group(1) or match.group(3)
+                try:
+                    info = self.client.conversations_info(channel=channel_id)["channel"]
+                except SlackApiError as err:
+                    if err.response.get("error") != "channel_not_found":
+                        raise
+                    # picked from the list but hidden from the bot: a private channel it is not in yet
+                    return {"id": channel_id, "name": match.group(2) or channel_id}
                 return {"id": info["id"], "name": info.get("name", info["id"])}
             name = text.lstrip("#").casefold()
             if not re.fullmatch(r"[a-z0-9][a-z0-9_\-]{0,79}", name):
@@ -42,8 +54,17 @@ class SlackDirectory:
                 if not cursor:
                     break
         except SlackApiError as err:
-            log.info("channel lookup failed: %s", err.response.get("error"))
+            log.warning("channel lookup failed: %s", err.response.get("error"))
         return None
+
+    def prepare_channel(self, channel: dict[str, Any]) -> ChannelCheck:
+        """Join a public channel the bot is not in yet; a private one needs an invitation first."""
+        access = ensure_member(self.client, channel["id"], channel.get("name"))
+        if not access.ok:
+            return ChannelCheck(False, f"{access.problem} Then choose it again.")
+        if access.joined:
+            return ChannelCheck(True, f"I've joined #{channel.get('name')} so I can post the SOP and reminders there.")
+        return ChannelCheck(True)
 
     def users(self, text: str) -> list[dict[str, Any]] | None:
         found = []
@@ -61,11 +82,7 @@ class SlackDirectory:
 
     def user(self, user_id: str) -> dict[str, Any] | None:
         """id, name (display name, else real name, else handle) and tz of one user; None if unknown."""
-        try:
-            user = self.client.users_info(user=user_id)["user"]
-        except SlackApiError as err:
-            log.info("user lookup failed: %s", err.response.get("error"))
+        person = self.workspace.fetch(user_id)
+        if person is None:
             return None
-        profile = user.get("profile") or {}
-        name = profile.get("display_name") or profile.get("real_name") or user.get("name") or user_id
-        return {"id": user["id"], "name": name, "tz": user.get("tz"), "deleted": user.get("deleted", False)}
+        return {"id": person.id, "name": person.name, "tz": person.tz, "deleted": person.deleted}

@@ -24,10 +24,9 @@ from bot.clients import ClientNameError, clean_name
 from bot.core import Core
 from bot.escaping import mrkdwn, truncate
 from bot.views import HomeView, ShowView
-from handlers.after_ack import AfterAck
 from handlers.blocks import encode, notice_message
 from handlers.deliver import deliver
-from handlers.editors import Editors
+from handlers.kit import SlackKit
 from handlers.people import open_dm, payload_actor, slack_actor
 from handlers.sop_blocks import show_message
 
@@ -84,23 +83,29 @@ def new_policy_modal() -> View:
     )
 
 
-def register(app: App, core: Core, editors: Editors, later: AfterAck) -> None:
+def register(app: App, core: Core, kit: SlackKit) -> None:
+    later = kit.later
+
     @app.event("app_home_opened")
     @later.listener
     def home_opened(event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home":
             return
-        actor = slack_actor(client, event["user"], event["user"])
+        actor = slack_actor(kit.workspace, event["user"], event["user"])
         client.views_publish(user_id=event["user"], view=home_view(core.reader.home(actor)))
 
     @app.action("pp.home.new")
-    @later.listener
-    def new_policy(body: dict[str, Any], client: WebClient) -> None:
-        if not editors.is_editor(body["user"]["id"]):
-            message = notice_message(core.refusal("create")).as_kwargs()
-            client.chat_postMessage(channel=open_dm(client, body["user"]["id"]), **message)
-            return
-        client.views_open(trigger_id=body["trigger_id"], view=new_policy_modal())
+    def new_policy(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """The modal opens at once, in its own lane (the trigger lives 3 seconds); a refusal goes to the DM."""
+        ack()
+        if kit.editors.is_editor(body["user"]["id"]):
+            kit.modals.open(body["trigger_id"], new_policy_modal())
+        else:
+            later.run(refuse_in_dm, client, body["user"]["id"])
+
+    def refuse_in_dm(client: WebClient, user_id: str) -> None:
+        message = notice_message(core.refusal("create")).as_kwargs()
+        client.chat_postMessage(channel=open_dm(client, user_id), **message)
 
     @app.view(NEW_POLICY)
     def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -114,14 +119,14 @@ def register(app: App, core: Core, editors: Editors, later: AfterAck) -> None:
         later.run(start, body, name, client)
 
     def start(body: dict[str, Any], name: str, client: WebClient) -> None:
-        actor = payload_actor(client, body)
+        actor = payload_actor(kit.workspace, body)
         deliver(client, core.questionnaire, core.questionnaire.start(actor, name, {}), open_dm(client, actor.id))
 
     @app.action("pp.home.resume")
     @later.listener
     def resume(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         user = body["user"]
-        actor = payload_actor(client, body)
+        actor = payload_actor(kit.workspace, body)
         draft_id = int(action["value"].split("|")[0])
         deliver(
             client, core.questionnaire, core.questionnaire.resume(actor, draft_id=draft_id), open_dm(client, user["id"])

@@ -10,22 +10,21 @@ from slack_sdk import WebClient
 from bot.core import Core
 from bot.escaping import unescape_slack
 from bot.questionnaire import Actor
-from handlers.after_ack import AfterAck
 from handlers.deliver import deliver
-from handlers.editors import Editors
+from handlers.kit import SlackKit
 from handlers.people import slack_actor
 from handlers.policy_files import fetch_policy_file
 from handlers.render import render
 
 
-def register(app: App, core: Core, editors: Editors, later: AfterAck) -> None:
+def register(app: App, core: Core, kit: SlackKit) -> None:
     @app.event("message")
-    @later.listener
+    @kit.later.listener
     def direct_message(event: dict[str, Any], client: WebClient) -> None:
         if event.get("channel_type") != "im" or event.get("bot_id") or not event.get("user"):
             return
         if event.get("subtype") == "file_share":
-            _import(event, client, core, editors)
+            _import(event, client, core, kit)
             return
         if event.get("subtype"):
             return
@@ -34,15 +33,15 @@ def register(app: App, core: Core, editors: Editors, later: AfterAck) -> None:
         deliver(client, core.questionnaire, outcome, event["channel"])
 
 
-def _import(event: dict[str, Any], client: WebClient, core: Core, editors: Editors) -> None:
+def _import(event: dict[str, Any], client: WebClient, core: Core, kit: SlackKit) -> None:
     """A file shared in the DM: loaded into a draft when it is a valid policy file, else why not."""
     channel = event["channel"]
-    if not editors.is_editor(event["user"]):
+    if not kit.editors.is_editor(event["user"]):
         client.chat_postMessage(channel=channel, **render(core.refusal("import")).as_kwargs())
         return
     text = fetch_policy_file(client, event.get("files") or [])
     if not isinstance(text, str):
         client.chat_postMessage(channel=channel, **render(text).as_kwargs())
         return
-    actor = slack_actor(client, event["user"], event["user"])
+    actor = slack_actor(kit.workspace, event["user"], event["user"])
     deliver(client, core.questionnaire, core.standards.import_file(actor, text, {}), channel)

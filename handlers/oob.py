@@ -8,22 +8,23 @@ import re
 from datetime import date
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.commands import Command
 from bot.core import Core
 from bot.oob import Moved, ReviewView
 from bot.patch_exceptions import ExceptionView
 from bot.views import Notice
-from handlers.after_ack import AfterAck
 from handlers.blocks import notice_message
-from handlers.editors import Editors
+from handlers.kit import SlackKit
 from handlers.oob_blocks import (
+    ALL_CLIENTS,
+    CLIENT_SELECT,
     EXCEPTION_FORM,
     MITIGATION_FORM,
     OOB_FORM,
+    client_options,
     exception_form,
     exception_message,
     mitigation_form,
@@ -31,6 +32,7 @@ from handlers.oob_blocks import (
     step_reply,
 )
 from handlers.people import open_dm, payload_actor
+from handlers.replies import Replies
 
 log = logging.getLogger(__name__)
 _SIMPLE_STEP = re.compile(r"^pp\.oob\.(triaged|testing|deployed|not_affected)$")
@@ -78,75 +80,93 @@ def _closed(ack: Ack, result: object) -> bool:
 
 
 def _typed(values: dict[str, Any], block_id: str) -> str:
-    field = values.get(block_id, {}).get("value") or {}
+    inputs = values.get(block_id, {})
+    field = inputs.get("value") or inputs.get(CLIENT_SELECT) or {}
     return field.get("value") or (field.get("selected_option") or {}).get("value") or ""
 
 
-def register(app: App, core: Core, editors: Editors, later: AfterAck) -> None:
-    def refuse(client: WebClient, body: dict[str, Any]) -> bool:
+def form_replies(meta: dict[str, Any]) -> Replies | None:
+    """Answers to a form go to the response_url of the click or command that opened it."""
+    return Replies(Respond(response_url=meta["u"])) if meta.get("u") else None
+
+
+def register(app: App, core: Core, kit: SlackKit) -> None:
+    later, editors = kit.later, kit.editors
+
+    def refuse(body: dict[str, Any], respond: Respond) -> bool:
+        """Only editors move a review: anyone else is told so, through the click's response_url."""
         if editors.is_editor(body["user"]["id"]):
             return False
-        client.chat_postEphemeral(
-            channel=body["channel"]["id"], user=body["user"]["id"], **notice_message(core.refusal("change")).as_kwargs()
-        )
+        Replies(respond).notices([core.refusal("change")])
         return True
 
-    def show_moved(client: WebClient, moved: Moved | Notice, channel: str, ts: str, user: str) -> None:
+    def show_moved(
+        client: WebClient, moved: Moved | Notice, channel: str, ts: str, user: str, replies: Replies | None
+    ) -> None:
         if isinstance(moved, Notice):
-            client.chat_postEphemeral(channel=channel, user=user, **notice_message(moved).as_kwargs())
+            if replies is not None:
+                replies.notices([moved])
             return
         client.chat_update(channel=channel, ts=ts, **review_message(moved.view).as_kwargs())
         if not moved.changed:
-            notice = Notice("That step was already recorded, or the review has moved on; nothing changed.")
-            client.chat_postEphemeral(channel=channel, user=user, **notice_message(notice).as_kwargs())
+            if replies is not None:
+                replies.notices(
+                    [Notice("That step was already recorded, or the review has moved on; nothing changed.")]
+                )
             return
         client.chat_postMessage(channel=channel, thread_ts=ts, **step_reply(moved.view, user).as_kwargs())
         core.on_plan_changed()
 
     @app.action(_SIMPLE_STEP)
     @later.listener
-    def step(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        if refuse(client, body):
+    def step(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        if refuse(body, respond):
             return
         review_id, step_no, status = action["value"].split("|")
-        actor = payload_actor(client, body)
+        actor = payload_actor(kit.workspace, body)
         moved = core.reviews.move(actor, int(review_id), int(step_no), status)
-        show_moved(client, moved, body["channel"]["id"], body["message"]["ts"], body["user"]["id"])
+        show_moved(client, moved, body["channel"]["id"], body["message"]["ts"], actor.id, Replies(respond))
 
     @app.action("pp.oob.mitigated")
-    @later.listener
-    def mitigated(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        if refuse(client, body):
+    def mitigated(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        if refuse(body, respond):
             return
         review_id, step_no, _ = action["value"].split("|")
-        form = mitigation_form(int(review_id), int(step_no), body["channel"]["id"], body["message"]["ts"])
-        client.views_open(trigger_id=body["trigger_id"], view=form)
+        channel, ts = body["channel"]["id"], body["message"]["ts"]
+        kit.modals.open(
+            body["trigger_id"],
+            mitigation_form(int(review_id), int(step_no), channel, ts, body.get("response_url", "")),
+            respond,
+        )
 
     @app.action("pp.oob.exception")
-    @later.listener
-    def exception(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        if refuse(client, body):
+    def exception(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        if refuse(body, respond):
             return
         form = core.exceptions.form(review_id=int(action["value"].split("|")[0]))
         if isinstance(form, Notice):
-            client.chat_postEphemeral(
-                channel=body["channel"]["id"], user=body["user"]["id"], **notice_message(form).as_kwargs()
-            )
+            later.run(Replies(respond).notices, [form])
             return
-        view = exception_form(form, body["channel"]["id"], body["message"]["ts"])
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+        view = exception_form(form, body["channel"]["id"], body["message"]["ts"], body.get("response_url", ""))
+        kit.modals.open(body["trigger_id"], view, respond)
+
+    @app.options(CLIENT_SELECT)
+    def clients(ack: Ack, payload: dict[str, Any]) -> None:
+        """The out-of-band form's client list, searched as the user types."""
+        ack(options=[o.to_dict() for o in client_options(core.reviews.reviewable_clients(), payload.get("value", ""))])
 
     @app.view(MITIGATION_FORM)
     def mitigation(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         meta = json.loads(view["private_metadata"])
         values = view["state"]["values"]
-        user = body["user"]
-        actor = payload_actor(client, body)
+        actor = payload_actor(kit.workspace, body)
         result = core.reviews.mitigate(
             actor, meta["r"], meta["s"], _typed(values, "what"), _selected_date(values, "remove_by")
         )
         if _closed(ack, result):
-            later.run(show_moved, client, result, meta["c"], meta["t"], user["id"])
+            later.run(show_moved, client, result, meta["c"], meta["t"], actor.id, form_replies(meta))
 
     @app.view(OOB_FORM)
     def opened(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -156,15 +176,17 @@ def register(app: App, core: Core, editors: Editors, later: AfterAck) -> None:
             ack(response_action="errors", errors={"title": "Name the patch, advisory or CVE."})
             return
         ack()
-        later.run(
-            open_reviews, body, f"{_typed(values, 'client')} {title} {_typed(values, 'severity') or 'critical'}", client
-        )
+        later.run(open_reviews, body, _typed(values, "client"), title, _typed(values, "severity") or "critical", client)
 
-    def open_reviews(body: dict[str, Any], text: str, client: WebClient) -> None:
+    def open_reviews(body: dict[str, Any], chosen: str, title: str, severity: str, client: WebClient) -> None:
+        """The form's choice is `all` or a client's id (`c17`): names never travel through option values."""
         user = body["user"]
-        actor = payload_actor(client, body, editors)
-        outcome = core.command(actor, Command("oob", text))
-        notices = list(outcome.replies) + post_reviews(client, core, outcome.reviews)
+        actor = payload_actor(kit.workspace, body, kit.editors)
+        if chosen == ALL_CLIENTS:
+            views, notices = core.reviews.open(actor, f"all {title} {severity}")
+        else:
+            views, notices = core.reviews.open(actor, f"{title} {severity}", client_id=int(chosen.lstrip("c") or 0))
+        notices = list(notices) + post_reviews(client, core, views)
         dm = open_dm(client, user["id"])
         for notice in notices:
             client.chat_postMessage(channel=dm, **notice_message(notice).as_kwargs())
@@ -175,7 +197,7 @@ def register(app: App, core: Core, editors: Editors, later: AfterAck) -> None:
         meta = json.loads(view["private_metadata"])
         values = view["state"]["values"]
         user = body["user"]
-        actor = payload_actor(client, body)
+        actor = payload_actor(kit.workspace, body)
         fields = {k: _typed(values, k) for k in ("what", "reason", "controls", "approver", "second_approver")}
         review = (meta["r"], meta["s"]) if meta.get("r") is not None else None
         result = core.exceptions.record(

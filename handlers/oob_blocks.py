@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ContextBlock,
     DatePickerElement,
+    ExternalDataSelectElement,
     HeaderBlock,
     InputBlock,
     MarkdownTextObject,
@@ -31,6 +32,8 @@ from handlers.blocks import MAX_SECTION, Message
 from handlers.sop_blocks import chunk_text
 
 OOB_FORM = "pp_oob_open"
+CLIENT_SELECT = "pp.oob.client"  # an external select: the options come from client_options() as the user types
+ALL_CLIENTS = "all"
 MITIGATION_FORM = "pp_oob_mitigate"
 EXCEPTION_FORM = "pp_exception"
 PROCEDURE_BLOCKS = 6
@@ -186,11 +189,20 @@ def _input(
     )
 
 
-def oob_form(clients: list[tuple[str, str]]) -> View:
-    """The modal for `/patchpolicy oob` without arguments: which clients, what, how severe."""
-    options = [Option(text="All clients", value="all")] + [
-        Option(text=truncate(name, 75), value=truncate(name, 75)) for _id, name in clients[:99]
+def client_options(clients: list[tuple[int, str]], typed: str) -> list[Option]:
+    """The clients whose name holds what was typed (Slack shows at most 100 options), values by id."""
+    folded = typed.strip().casefold()
+    found = [
+        Option(text=truncate(name, 75), value=f"c{client_id}")
+        for client_id, name in clients
+        if folded in name.casefold()
     ]
+    everyone = [Option(text="All clients", value=ALL_CLIENTS)] if "all clients".startswith(folded) or not folded else []
+    return (everyone + found)[:100]
+
+
+def oob_form() -> View:
+    """The modal for `/patchpolicy oob` without arguments: which clients (searched, any number), what, how severe."""
     severities = [Option(text=s.title(), value=s) for s in SEVERITIES]
     return View(
         type="modal",
@@ -202,7 +214,9 @@ def oob_form(clients: list[tuple[str, str]]) -> View:
             InputBlock(
                 block_id="client",
                 label="Client",
-                element=StaticSelectElement(action_id="value", options=options, placeholder="Pick a client"),
+                element=ExternalDataSelectElement(
+                    action_id=CLIENT_SELECT, placeholder="Type to find a client, or All clients", min_query_length=0
+                ),
             ),
             _input("title", "Patch, advisory or CVE", hint="e.g. CVE-2026-1234 in FortiOS SSL-VPN"),
             InputBlock(
@@ -214,14 +228,15 @@ def oob_form(clients: list[tuple[str, str]]) -> View:
     )
 
 
-def mitigation_form(review_id: int, step: int, channel: str, ts: str) -> View:
+def mitigation_form(review_id: int, step: int, channel: str, ts: str, response_url: str = "") -> View:
+    """`response_url`: the click's, so the form's answer reaches the person wherever they clicked."""
     return View(
         type="modal",
         callback_id=MITIGATION_FORM,
         title="Mitigated",
         submit="Record",
         close="Cancel",
-        private_metadata=json.dumps({"r": review_id, "s": step, "c": channel, "t": ts}),
+        private_metadata=json.dumps({"r": review_id, "s": step, "c": channel, "t": ts, "u": response_url}),
         blocks=[
             _input("what", "What mitigation is in place?", multiline=True),
             InputBlock(
@@ -233,8 +248,9 @@ def mitigation_form(review_id: int, step: int, channel: str, ts: str) -> View:
     )
 
 
-def exception_form(form: ExceptionForm, channel: str = "", ts: str = "") -> View:
-    meta = {"c": form.client_id, "r": form.review_id, "s": form.review_step, "ch": channel, "t": ts}
+def exception_form(form: ExceptionForm, channel: str = "", ts: str = "", response_url: str = "") -> View:
+    """`response_url`: the command's or click's, so the form's answer reaches the person."""
+    meta = {"c": form.client_id, "r": form.review_id, "s": form.review_step, "ch": channel, "t": ts, "u": response_url}
     return View(
         type="modal",
         callback_id=EXCEPTION_FORM,

@@ -7,21 +7,26 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.questionnaire import Actor
-from handlers.directory import SlackDirectory
 from handlers.editors import Editors
+from handlers.workspace import Workspace
 
 
-def slack_actor(client: WebClient, user_id: str, fallback_name: str, editors: Editors | None = None) -> Actor:
-    """The user with their display name and time zone from users.info, and whether they are an editor."""
-    person: dict[str, Any] = SlackDirectory(client).user(user_id) or {}
+def slack_actor(workspace: Workspace, user_id: str, fallback_name: str, editors: Editors | None = None) -> Actor:
+    """The user with their display name and time zone (from users.info if the cache lacks them: after the ack)."""
+    person = workspace.fetch(user_id)
     editor = editors.is_editor(user_id) if editors is not None else True
-    return Actor(user_id, person.get("name") or fallback_name, person.get("tz"), editor)
+    return Actor(user_id, person.name if person else fallback_name, person.tz if person else None, editor)
 
 
-def payload_actor(client: WebClient, body: dict[str, Any], editors: Editors | None = None) -> Actor:
-    """The user who clicked or submitted, from an interaction payload's `user`."""
+def payload_actor(workspace: Workspace, body: dict[str, Any], editors: Editors | None = None) -> Actor:
+    """The user who clicked or submitted, from an interaction payload and the cache alone: safe before an ack."""
     user = body["user"]
-    return slack_actor(client, user["id"], user.get("username") or user["id"], editors)
+    person = workspace.person(user["id"])
+    if person is None:
+        workspace.refresh_soon()
+    name = person.name if person else user.get("username") or user.get("name") or user["id"]
+    editor = editors.is_editor(user["id"]) if editors is not None else True
+    return Actor(user["id"], name, person.tz if person else None, editor)
 
 
 def open_dm(client: WebClient, user_id: str) -> str:

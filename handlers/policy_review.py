@@ -4,32 +4,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
 from bot.core import Core
 from bot.questionnaire import Actor
-from handlers.after_ack import AfterAck
 from handlers.blocks import notice_message
 from handlers.deliver import deliver
-from handlers.editors import Editors
+from handlers.kit import SlackKit
 from handlers.people import open_dm, payload_actor
+from handlers.replies import Replies
 
 
-def register(app: App, core: Core, editors: Editors, later: AfterAck) -> None:
-    def editor_of(body: dict[str, Any], client: WebClient) -> Actor | None:
+def register(app: App, core: Core, kit: SlackKit) -> None:
+    later = kit.later
+
+    def editor_of(body: dict[str, Any], respond: Respond) -> Actor | None:
         """The clicking user if they may review policies; otherwise they are told who can, and None."""
-        actor = payload_actor(client, body, editors)
+        actor = payload_actor(kit.workspace, body, kit.editors)
         if actor.editor:
             return actor
-        refusal = notice_message(core.refusal("review")).as_kwargs()
-        client.chat_postEphemeral(channel=body["channel"]["id"], user=actor.id, **refusal)
+        Replies(respond).notices([core.refusal("review")])
         return None
 
     @app.action("pp.review.start")
     @later.listener
-    def start(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        actor = editor_of(body, client)
+    def start(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        actor = editor_of(body, respond)
         if actor is None:
             return
         client_id = int(action["value"])
@@ -40,8 +41,8 @@ def register(app: App, core: Core, editors: Editors, later: AfterAck) -> None:
 
     @app.action("pp.review.nochange")
     @later.listener
-    def unchanged(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        actor = editor_of(body, client)
+    def unchanged(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        actor = editor_of(body, respond)
         if actor is None:
             return
         notice = core.policy_reviews.record(actor, int(action["value"]), "no changes needed")

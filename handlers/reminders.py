@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import App, Respond
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import (
@@ -31,11 +31,13 @@ from bot.reminders import ReminderView
 from bot.render import Safe, environment
 from bot.reports import ReportPost
 from bot.views import Notice, ShowView
-from handlers.after_ack import AfterAck
-from handlers.audit_blocks import report_message, review_due_message
+from handlers.audit_blocks import report_messages, review_due_message
 from handlers.blocks import Message, notice_message
+from handlers.kit import SlackKit
+from handlers.membership import ensure_member
 from handlers.oob_blocks import exception_reminder_message, review_reminder_message
 from handlers.people import open_dm, payload_actor
+from handlers.replies import Replies
 from handlers.sop_blocks import chunk_text, show_message
 
 log = logging.getLogger(__name__)
@@ -89,7 +91,8 @@ def reminder_message(view: ReminderView) -> Message:
 
 
 class SlackPoster:
-    """Posts reminders to the client's channel; the core retries what fails."""
+    """Posts reminders to the client's channel (joining it again if the bot was removed); the core retries what
+    fails."""
 
     def __init__(self, client: WebClient) -> None:
         self.client = client
@@ -97,9 +100,16 @@ class SlackPoster:
     def post(self, view: Any) -> tuple[str, str]:
         kind = {ReportPost: "patchpolicy_report", ReviewDue: "patchpolicy_review"}.get(type(view), EVENT_TYPE)
         metadata = {"event_type": kind, "event_payload": {"reminder_id": view.reminder_id}}
-        response = self.client.chat_postMessage(
-            channel=self._channel(view), metadata=metadata, **self._message(view).as_kwargs()
-        )
+        channel = self._channel(view)
+        head, *rest = self._messages(view)
+        try:
+            response = self.client.chat_postMessage(channel=channel, metadata=metadata, **head.as_kwargs())
+        except SlackApiError as err:
+            if err.response.get("error") != "not_in_channel" or not ensure_member(self.client, channel).ok:
+                raise
+            response = self.client.chat_postMessage(channel=channel, metadata=metadata, **head.as_kwargs())
+        for more in rest:  # what does not fit in one message goes on in its thread
+            self.client.chat_postMessage(channel=response["channel"], thread_ts=response["ts"], **more.as_kwargs())
         if isinstance(view, ReportPost):  # the printable report in the thread; the post above is what counts
             try:
                 self.client.files_upload_v2(
@@ -114,7 +124,12 @@ class SlackPoster:
         return response["channel"], response["ts"]
 
     def find_posted(self, view: Any, since: datetime) -> tuple[str, str] | None:
+        """The reminder's message if an earlier claim posted it (its metadata says so); the bot must be in the
+        channel to read it, so it joins first (or the claim waits, with the reason logged)."""
         channel = self._channel(view)
+        access = ensure_member(self.client, channel)
+        if not access.ok:
+            raise RuntimeError(f"can't check {channel} for an earlier post: {access.problem}")
         history = self.client.conversations_history(
             channel=channel, oldest=f"{since.timestamp() - 60:.6f}", include_all_metadata=True, limit=200
         )
@@ -132,16 +147,16 @@ class SlackPoster:
         return view.channel_id
 
     @staticmethod
-    def _message(view: Any) -> Message:
+    def _messages(view: Any) -> list[Message]:
         if isinstance(view, ReportPost):
-            return report_message(view.report)
+            return report_messages(view.report)
         if isinstance(view, ReviewDue):
-            return review_due_message(view)
+            return [review_due_message(view)]
         if isinstance(view, ReviewReminderView):
-            return review_reminder_message(view)
+            return [review_reminder_message(view)]
         if isinstance(view, ExceptionReminderView):
-            return exception_reminder_message(view)
-        return reminder_message(view)
+            return [exception_reminder_message(view)]
+        return [reminder_message(view)]
 
 
 def checkin_message(result: CheckinResult) -> Message:
@@ -161,7 +176,9 @@ def checkin_message(result: CheckinResult) -> Message:
     )
 
 
-def failures_form(reminder_id: int, channel: str, ts: str) -> View:
+def failures_form(reminder_id: int, channel: str, ts: str, response_url: str = "") -> View:
+    """`response_url`: the click's, so the form's answer reaches the person who clicked."""
+
     def field(block_id: str, label: str, optional: bool = False) -> InputBlock:
         return InputBlock(
             block_id=block_id,
@@ -176,7 +193,7 @@ def failures_form(reminder_id: int, channel: str, ts: str) -> View:
         title="Report failed patches",
         submit="Report",
         close="Cancel",
-        private_metadata=json.dumps({"r": reminder_id, "c": channel, "t": ts}),
+        private_metadata=json.dumps({"r": reminder_id, "c": channel, "t": ts, "u": response_url}),
         blocks=[
             field("devices", "Devices affected"),
             field("updates", "Which updates failed"),
@@ -185,10 +202,12 @@ def failures_form(reminder_id: int, channel: str, ts: str) -> View:
     )
 
 
-def register(app: App, core: Core, later: AfterAck) -> None:
-    def say_result(client: WebClient, result: CheckinResult | Notice, channel: str, ts: str, user: str) -> None:
+def register(app: App, core: Core, kit: SlackKit) -> None:
+    later = kit.later
+
+    def say_result(client: WebClient, result: CheckinResult | Notice, channel: str, ts: str, replies: Replies) -> None:
         if isinstance(result, Notice):
-            client.chat_postEphemeral(channel=channel, user=user, **notice_message(result).as_kwargs())
+            replies.notices([result])
             return
         client.chat_update(channel=channel, ts=ts, **checkin_message(result).as_kwargs())
         if result.status == "failures" and result.changed and result.steps:
@@ -200,17 +219,17 @@ def register(app: App, core: Core, later: AfterAck) -> None:
 
     @app.action("pp.checkin.ok")
     @later.listener
-    def all_good(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        user = body["user"]
-        actor = payload_actor(client, body)
+    def all_good(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        actor = payload_actor(kit.workspace, body)
         result = core.checkins.record(int(action["value"]), actor, "all_good")
-        say_result(client, result, body["channel"]["id"], body["message"]["ts"], user["id"])
+        say_result(client, result, body["channel"]["id"], body["message"]["ts"], Replies(respond))
 
     @app.action("pp.checkin.fail")
-    @later.listener
-    def report(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        form = failures_form(int(action["value"]), body["channel"]["id"], body["message"]["ts"])
-        client.views_open(trigger_id=body["trigger_id"], view=form)
+    def report(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        channel, ts = body["channel"]["id"], body["message"]["ts"]
+        form = failures_form(int(action["value"]), channel, ts, body.get("response_url", ""))
+        kit.modals.open(body["trigger_id"], form, respond)
 
     @app.view(FAILURES_FORM)
     @later.listener
@@ -221,12 +240,12 @@ def register(app: App, core: Core, later: AfterAck) -> None:
         def typed(block_id: str) -> str:
             return (values.get(block_id, {}).get("value", {}) or {}).get("value") or ""
 
-        user = body["user"]
-        actor = payload_actor(client, body)
+        actor = payload_actor(kit.workspace, body)
         result = core.checkins.record(
             int(meta["r"]), actor, "failures", typed("devices"), typed("updates"), typed("notes")
         )
-        say_result(client, result, meta["c"], meta["t"], user["id"])
+        replies = Replies(Respond(response_url=meta["u"]) if meta.get("u") else None, client, actor.id)
+        say_result(client, result, meta["c"], meta["t"], replies)
 
     @app.action("pp.reminder.show")
     @later.listener
@@ -234,4 +253,4 @@ def register(app: App, core: Core, later: AfterAck) -> None:
         client_id, _, section_id = action["value"].partition("|")
         view = core.reader.section(int(client_id), section_id)
         message = show_message(view) if isinstance(view, ShowView) else notice_message(view)
-        respond(**message.as_kwargs(), response_type="ephemeral", replace_original=False)
+        Replies(respond).send([message])

@@ -104,7 +104,13 @@ class PolicyVersion(SQLModel, table=True):
     channel_id: str | None = Field(default=None, max_length=80)
     message_ts: str | None = Field(default=None, max_length=64)
     permalink: str | None = Field(default=None, max_length=500)
-    posted_at: datetime | None = _dt(nullable=True)
+    posted_at: datetime | None = _dt(nullable=True)  # the overview is in the channel (at message_ts)
+    thread_posted_at: datetime | None = _dt(nullable=True)  # the full text is in its thread
+    file_posted_at: datetime | None = _dt(nullable=True)  # the Markdown file is in its thread
+
+    @property
+    def fully_posted(self) -> bool:
+        return self.posted_at is not None and self.thread_posted_at is not None and self.file_posted_at is not None
 
 
 class Reminder(SQLModel, table=True):

@@ -9,11 +9,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
+import yaml
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
+
+from handlers.scopes import ANY, METHOD_SCOPES
 
 TOKEN = "xoxb-test-token"
 BOT_USER = "UBOT"
@@ -21,6 +25,15 @@ BOT_ID = "BBOT"
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
 MESSAGE_TEXT = 12_000
+TRIGGER_SECONDS = 3.0  # a trigger_id is good for one views.open within 3 seconds of the click
+RESPONSE_URL_POSTS = 5  # a response_url takes at most 5 posts (within 30 minutes)
+MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
+
+
+def manifest_scopes() -> set[str]:
+    """The bot scopes manifest.yml grants: what a workspace that installed it gives the token."""
+    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    return set(manifest["oauth_config"]["scopes"]["bot"])
 
 
 @dataclass
@@ -84,6 +97,9 @@ class FakeSlack:
         self.files: dict[str, dict[str, Any]] = {}
         self.responses: list[dict[str, Any]] = []
         self.usergroups: dict[str, list[str]] = {}
+        self.scopes: set[str] = manifest_scopes()
+        self.triggers: dict[str, float | None] = {}  # trigger_id -> when it was issued (None once used)
+        self.response_posts: dict[str, int] = {}  # response_url path -> posts taken
         self.post_delay = 0.0
         self.hold = threading.Event()  # cleared: every request waits until it is set again (a stalled Slack)
         self.hold.set()
@@ -103,9 +119,18 @@ class FakeSlack:
         url = f"{self.base}/files-pri/T1-{file_id}/{name}"
         return {"id": file_id, "name": name, "size": len(data), "url_private": url, "url_private_download": url}
 
-    def response_url(self) -> str:
-        """A response_url like the ones Slack puts in commands and actions."""
-        return f"{self.base}/response/{next(self._ts)}"
+    def response_url(self, channel: str = "") -> str:
+        """A response_url like the ones Slack puts in commands and actions, for the conversation they came from
+        (an `in_channel` answer to it is a message everyone in that channel sees)."""
+        return f"{self.base}/response/{next(self._ts)}/{channel}"
+
+    def trigger_id(self, age: float = 0.0) -> str:
+        """A trigger_id like the ones Slack puts in commands and actions: one views.open, within 3 seconds
+        (`age`: seconds it has lived already)."""
+        trigger = f"{next(self._ts)}.1.trig"
+        with self._lock:
+            self.triggers[trigger] = time.monotonic() - age
+        return trigger
 
     # ----- set-up ------------------------------------------------------------------------------
 
@@ -127,8 +152,23 @@ class FakeSlack:
             **extra,
         }
 
-    def add_channel(self, channel_id: str, name: str) -> None:
-        self.channels[channel_id] = {"id": channel_id, "name": name, "is_channel": True}
+    def add_channel(self, channel_id: str, name: str, private: bool = False, bot_member: bool = False) -> None:
+        """A channel; the bot is in it only if `bot_member` (or once it joins, or someone invites it)."""
+        self.channels[channel_id] = {
+            "id": channel_id,
+            "name": name,
+            "is_channel": True,
+            "is_private": private,
+            "is_archived": False,
+            "members": {BOT_USER} if bot_member else set(),
+        }
+
+    def invite_bot(self, channel_id: str) -> None:
+        """Someone typed `/invite @PatchPolicy` in the channel."""
+        self.channels[channel_id]["members"].add(BOT_USER)
+
+    def bot_is_member(self, channel_id: str) -> bool:
+        return channel_id.startswith("D") or BOT_USER in self.channels.get(channel_id, {}).get("members", set())
 
     def fail(
         self, method: str, status: int, error: str = "ratelimited", retry_after: int | None = None, times: int = 1
@@ -177,7 +217,47 @@ class FakeSlack:
             handler = getattr(self, "_api_" + method.replace(".", "_"), None)
             if handler is None:
                 return 200, {"ok": False, "error": "unknown_method"}, {}
+            needed = self._needed_scope(method, args)
+            if needed is not None and needed not in self.scopes:
+                provided = ",".join(sorted(self.scopes))
+                return 200, {"ok": False, "error": "missing_scope", "needed": needed, "provided": provided}, {}
             return 200, handler(args), {}
+
+    def _kind(self, channel_id: str) -> str | None:
+        """public, private or im; None for a conversation that does not exist."""
+        if channel_id.startswith("D"):
+            return "im"
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            return None
+        return "private" if channel["is_private"] else "public"
+
+    def _needed_scope(self, method: str, args: dict[str, Any]) -> str | None:
+        table = METHOD_SCOPES.get(method, {})
+        if ANY in table:
+            return table[ANY]
+        if method == "conversations.list":
+            types = str(args.get("types") or "public_channel").split(",")
+            for kind, scope in (("public_channel", table["public"]), ("private_channel", table["private"])):
+                if kind in types and scope not in self.scopes:
+                    return scope
+            return None
+        kind = self._kind(str(args.get("channel") or args.get("channel_id") or ""))
+        return table.get(kind) if kind else None
+
+    def _access_error(self, channel_id: str, write: bool = False) -> str | None:
+        """Slack's answer when the bot cannot use this conversation (None: it can).
+
+        A private channel the bot is not in does not exist for it; a public one it can read about but not read
+        from, and post in only with chat:write.public (`write`)."""
+        kind = self._kind(channel_id)
+        if kind is None or (kind == "private" and not self.bot_is_member(channel_id)):
+            return "channel_not_found"
+        if kind == "im" or self.bot_is_member(channel_id):
+            return "is_archived" if self.channels.get(channel_id, {}).get("is_archived") else None
+        if write and "chat:write.public" in self.scopes:
+            return None
+        return "not_in_channel"
 
     def _api_auth_test(self, _args: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -200,7 +280,7 @@ class FakeSlack:
         return None
 
     def _api_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
-        error = self._message_error(args)
+        error = self._access_error(args.get("channel", ""), write=True) or self._message_error(args)
         if error:
             return {"ok": False, "error": error}
         channel = args["channel"]
@@ -235,7 +315,7 @@ class FakeSlack:
         return {"ok": True, "channel": args["channel"], "ts": args["ts"]}
 
     def _api_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
-        error = self._message_error(args)
+        error = self._access_error(args.get("channel", "")) or self._message_error(args)
         if error:
             return {"ok": False, "error": error}
         return {"ok": True, "message_ts": self._new_ts()}
@@ -262,6 +342,8 @@ class FakeSlack:
         return {"ok": True, "upload_url": f"{self.base}/upload/{file_id}", "file_id": file_id}
 
     def _api_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        if args.get("channel_id") and (error := self._access_error(args["channel_id"])):
+            return {"ok": False, "error": error}
         files = json.loads(args["files"]) if isinstance(args["files"], str) else args["files"]
         for entry in files:
             record = self.files.get(entry["id"])
@@ -279,23 +361,58 @@ class FakeSlack:
     def _api_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "channel": {"id": "D" + str(args["users"]).split(",")[0]}}
 
+    def _public_view(self, channel: dict[str, Any]) -> dict[str, Any]:
+        shown = {k: v for k, v in channel.items() if k != "members"}
+        return {**shown, "is_member": BOT_USER in channel["members"], "is_group": False, "is_im": False}
+
     def _api_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self.channels.get(args.get("channel", ""))
-        return {"ok": True, "channel": channel} if channel else {"ok": False, "error": "channel_not_found"}
+        channel_id = args.get("channel", "")
+        if self._kind(channel_id) in (None, "private") and not self.bot_is_member(channel_id):
+            return {"ok": False, "error": "channel_not_found"}
+        if channel_id.startswith("D"):
+            return {"ok": True, "channel": {"id": channel_id, "is_im": True, "is_member": True}}
+        return {"ok": True, "channel": self._public_view(self.channels[channel_id])}
+
+    def _api_conversations_join(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel_id = args.get("channel", "")
+        kind = self._kind(channel_id)
+        if kind is None or (kind == "private" and not self.bot_is_member(channel_id)):
+            return {"ok": False, "error": "channel_not_found"}
+        if kind != "public":
+            return {"ok": False, "error": "method_not_supported_for_channel_type"}
+        channel = self.channels[channel_id]
+        if channel["is_archived"]:
+            return {"ok": False, "error": "is_archived"}
+        channel["members"].add(BOT_USER)
+        return {"ok": True, "channel": self._public_view(channel)}
 
     def _api_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        if error := self._access_error(args.get("channel", "")):
+            return {"ok": False, "error": error}
         oldest = float(args.get("oldest") or 0)
         found = [m for m in self.messages.values() if m["channel"] == args.get("channel") and float(m["ts"]) >= oldest]
         found.sort(key=lambda m: _ts_key(m["ts"]), reverse=True)
         keep = args.get("include_all_metadata") in (True, "true", "1", 1)
         return {"ok": True, "messages": [{k: v for k, v in m.items() if k != "metadata" or keep} for m in found]}
 
-    def _api_conversations_list(self, _args: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "channels": list(self.channels.values()),
-            "response_metadata": {"next_cursor": ""},
-        }
+    def _api_conversations_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        types = str(args.get("types") or "public_channel").split(",")
+        visible = [
+            self._public_view(c)
+            for c in self.channels.values()
+            if ("private_channel" in types and c["is_private"] and BOT_USER in c["members"])
+            or ("public_channel" in types and not c["is_private"])
+        ]
+        return {"ok": True, "channels": visible, "response_metadata": {"next_cursor": ""}}
+
+    def _api_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Every member, a page at a time (`limit`, `cursor`), as Slack pages it."""
+        members = sorted(self.users.values(), key=lambda u: u["id"])
+        start = int(args.get("cursor") or 0)
+        limit = int(args.get("limit") or 200)
+        page = members[start : start + limit]
+        following = str(start + limit) if start + limit < len(members) else ""
+        return {"ok": True, "members": page, "response_metadata": {"next_cursor": following}}
 
     def _api_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
         if args.get("usergroup") not in self.usergroups:
@@ -307,13 +424,24 @@ class FakeSlack:
         return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
 
     def _api_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        trigger = args.get("trigger_id", "")
+        if trigger not in self.triggers:
+            return {"ok": False, "error": "invalid_trigger_id"}
+        issued = self.triggers[trigger]
+        if issued is None:
+            return {"ok": False, "error": "exchanged_trigger_id"}
+        if time.monotonic() - issued > TRIGGER_SECONDS:
+            return {"ok": False, "error": "expired_trigger_id"}
+        self.triggers[trigger] = None
+        return self._api_views_publish(args)
+
+    def _api_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
         view = json.loads(args["view"]) if isinstance(args["view"], str) else args["view"]
         error = check_blocks(view.get("blocks", []), VIEW_BLOCKS)
         return {"ok": False, "error": error} if error else {"ok": True, "view": {**view, "id": "V1"}}
 
-    _api_views_publish = _api_views_open
-    _api_views_update = _api_views_open
-    _api_views_push = _api_views_open
+    _api_views_update = _api_views_publish
+    _api_views_push = _api_views_publish
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -354,6 +482,7 @@ class FakeSlack:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
+                self.send_header("X-OAuth-Scopes", ",".join(sorted(fake.scopes)))
                 for key, value in headers.items():
                     self.send_header(key, value)
                 self.end_headers()
@@ -365,7 +494,7 @@ class FakeSlack:
                 record = fake.files.get(file_id)
                 with fake._lock:
                     fake.calls.append(Call("files.download", {"id": file_id}))
-                allowed = self.headers.get("Authorization") == f"Bearer {TOKEN}"
+                allowed = self.headers.get("Authorization") == f"Bearer {TOKEN}" and "files:read" in fake.scopes
                 status = 200 if record is not None and allowed else 404
                 payload = record["content"].encode() if status == 200 else b"Not found"
                 self.send_response(status)
@@ -383,9 +512,25 @@ class FakeSlack:
                             record["content"] = raw.decode()
                         status = 200 if record is not None else 404
                     else:
-                        fake.responses.append(json.loads(raw or b"{}"))
-                        status = 200
-                payload = b"OK"
+                        taken = fake.response_posts.get(path, 0)
+                        fake.response_posts[path] = taken + 1
+                        status = 200 if taken < RESPONSE_URL_POSTS else 404
+                        if status == 200:
+                            answer = json.loads(raw or b"{}")
+                            fake.responses.append(answer)
+                            channel = path.rsplit("/", 1)[-1]
+                            if answer.get("response_type") == "in_channel" and channel:
+                                ts = fake._new_ts()
+                                fake.messages[(channel, ts)] = {
+                                    "channel": channel,
+                                    "ts": ts,
+                                    "text": answer.get("text"),
+                                    "blocks": answer.get("blocks"),
+                                    "thread_ts": None,
+                                    "updates": 0,
+                                    "metadata": None,
+                                }
+                payload = b"OK" if status == 200 else b"used_url"
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
                 self.send_header("Content-Length", str(len(payload)))

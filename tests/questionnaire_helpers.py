@@ -71,8 +71,15 @@ def answer_all(bot: BotUnderTest, fake, answers: dict[str, str] | None = None) -
     raise AssertionError("never reached the summary")
 
 
-def finish(bot: BotUnderTest, fake, name: str = "Acme", answers: dict[str, str] | None = None) -> None:
+def finish(
+    bot: BotUnderTest,
+    fake,
+    name: str = "Acme",
+    answers: dict[str, str] | None = None,
+    channel: str = "C0ACME",
+    channel_name: str = "acme-patching",
+) -> None:
     """Run the questionnaire from the client's channel, typing the given answers, recommended for the rest."""
-    bot.command(f"new {name}", channel="C0ACME", channel_name="acme-patching")
+    bot.command(f"new {name}", channel=channel, channel_name=channel_name)
     answer_all(bot, fake, answers)
     bot.click(live_prompt(fake), "pp.finish")

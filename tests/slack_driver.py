@@ -8,6 +8,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -100,6 +101,8 @@ class BotUnderTest:
             self.settings, self.db, clock, instance=instance, use_lease=use_lease, workers=self.executor
         )
         self.app, self.core, self.scheduler = self.bot.app, self.bot.core, self.bot.scheduler
+        self.bot.kit.workspace.start()  # as serve starts it (the scheduler the tests drive by hand)
+        assert self.bot.kit.workspace.loaded.wait(5), "the workspace cache did not load"
         self.errors: list[BaseException] = []
 
         @self.app.error
@@ -114,14 +117,16 @@ class BotUnderTest:
 
     def stop(self) -> None:
         self.settle()
-        self.scheduler.stop()
+        self.bot.stop()
         self.server.close()
         self.executor.shutdown(wait=True)
         self.db.dispose()
 
     def settle(self) -> None:
-        """Wait until every listener started so far has finished its work after the ack."""
+        """Wait until every listener started so far has finished its work after the ack, and its modals opened."""
+        assert self.bot.kit.modals.wait_idle(), "a modal did not open"
         self.executor.wait_idle()
+        assert self.bot.kit.modals.wait_idle(), "a modal did not open"
         assert not self.executor.errors, self.executor.errors
         assert not self.errors, self.errors
 
@@ -170,8 +175,8 @@ class BotUnderTest:
                 "text": text,
                 "api_app_id": "A1",
                 "is_enterprise_install": "false",
-                "response_url": self.fake.response_url(),
-                "trigger_id": f"trig-{next(self._ids)}",
+                "response_url": self.fake.response_url(channel),
+                "trigger_id": self.fake.trigger_id(),
             }
         )
 
@@ -192,7 +197,7 @@ class BotUnderTest:
                 "team_id": "T1",
                 "api_app_id": "A1",
                 "type": "event_callback",
-                "event_id": event_id or f"Ev{next(self._ids):08d}",
+                "event_id": event_id or f"Ev{uuid.uuid4().hex[:12].upper()}",  # unique across bots, as Slack's are
                 "event_time": int(time.time()),
                 "event": {
                     "type": "message",
@@ -223,7 +228,7 @@ class BotUnderTest:
                 "team_id": "T1",
                 "api_app_id": "A1",
                 "type": "event_callback",
-                "event_id": f"Ev{next(self._ids):08d}",
+                "event_id": f"Ev{uuid.uuid4().hex[:12].upper()}",
                 "event_time": int(time.time()),
                 "event": event,
             }
@@ -243,7 +248,7 @@ class BotUnderTest:
             "api_app_id": "A1",
             "token": "legacy",
             "user": {"id": user, "username": self.fake.users.get(user, {}).get("name", user), "team_id": "T1"},
-            "trigger_id": f"trig-{next(self._ids)}",
+            "trigger_id": self.fake.trigger_id(),
             "view": {
                 "id": view_id or f"V{next(self._ids)}",
                 "type": "modal",
@@ -266,8 +271,10 @@ class BotUnderTest:
         selected: Any = None,
         checked: list[str] | None = None,
         settle: bool = True,
+        trigger_age: float = 0.0,
     ) -> Response:
-        """Press a button (or choose in a select) of a message the bot posted."""
+        """Press a button (or choose in a select) of a message the bot posted (`trigger_age`: seconds the click's
+        trigger_id has already lived when the bot sees it, as if the request had been slow to arrive)."""
         block, element = find_element(message, action_id, label)
         action: dict[str, Any] = {
             "action_id": element["action_id"],
@@ -309,15 +316,35 @@ class BotUnderTest:
             },
             "channel": {"id": message["channel"], "name": "directmessage"},
             "message": {"ts": message["ts"], "text": message["text"], "blocks": message["blocks"]},
-            "trigger_id": f"trig-{next(self._ids)}",
-            "response_url": self.fake.response_url(),
+            "trigger_id": self.fake.trigger_id(age=trigger_age),
+            "response_url": self.fake.response_url(message["channel"]),
             "state": state,
             "actions": [action],
         }
+        before = len(self.fake.responses)
         response = self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
         if settle:
             self.settle()
+            response.followups = self.fake.responses[before:]
         return response
+
+    def options(self, action_id: str, typed: str, user: str = "UTECH", block_id: str = "client") -> list[dict]:
+        """What a modal's external select offers after the user types `typed` (Slack's block_suggestion)."""
+        payload = {
+            "type": "block_suggestion",
+            "team": {"id": "T1"},
+            "api_app_id": "A1",
+            "token": "legacy",
+            "user": {"id": user, "username": self.fake.users.get(user, {}).get("name", user), "team_id": "T1"},
+            "action_id": action_id,
+            "block_id": block_id,
+            "value": typed,
+            "container": {"type": "view", "view_id": "V1"},
+            "view": {"id": "V1", "type": "modal", "callback_id": "any", "state": {"values": {}}},
+        }
+        response = self.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
+        assert response.status == 200, response
+        return json.loads(response.body)["options"]
 
 
 def find_element(message: dict[str, Any], action_id: str, label: str | None = None) -> tuple[dict, dict]:

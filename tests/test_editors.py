@@ -37,8 +37,9 @@ def test_editors_by_id_group_or_admin_role_may_start_a_policy(guarded, fake):
 def test_everyone_may_read_and_a_non_editor_cannot_publish_by_button(guarded, fake):
     finish(guarded, fake)
     offer = fake.last_post("DUTECH")
-    guarded.click(offer, "pp.publish", user="UOTHER")
-    assert "Only PatchPolicy editors can publish" in fake.calls_to("chat.postEphemeral")[-1].args["text"]
+    refused = guarded.click(offer, "pp.publish", user="UOTHER")
+    assert "Only PatchPolicy editors can publish" in message_text(refused.followups[-1])
+    assert refused.followups[-1]["response_type"] == "ephemeral"
     assert fake.posts("C0ACME") == []
     guarded.click(offer, "pp.publish")
     assert "Acme: patch management SOP v1" in message_text(guarded.command("show acme", user="UOTHER").json())

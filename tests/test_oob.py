@@ -152,13 +152,12 @@ def test_a_double_clicked_status_button_is_recorded_once(bot, fake, clock):
     bot.command("oob acme CVE-2026-1111")
     posted = checklist(fake)
     bot.click(posted, "pp.oob.not_affected")
-    bot.click(posted, "pp.oob.not_affected")
+    again = bot.click(posted, "pp.oob.not_affected")
     with bot.db.read() as session:
         events = session.exec(select(OobEvent).order_by(OobEvent.step)).all()
     assert [e.status for e in events] == ["open", "not_affected"]
     assert len([m for m in fake.posts("C0ACME") if m.get("thread_ts") == posted["ts"]]) == 1
-    ephemeral = fake.calls_to("chat.postEphemeral")[-1].args
-    assert "already recorded" in ephemeral["text"]
+    assert "already recorded" in again.followups[-1]["text"]
 
 
 def test_a_non_editor_may_list_reviews_but_not_open_or_move_them(fake, db_url, clock):
@@ -168,8 +167,8 @@ def test_a_non_editor_may_list_reviews_but_not_open_or_move_them(fake, db_url, c
         refused = guarded.command("oob acme CVE-2026-2222", user="UOTHER").json()["text"]
         assert "Only PatchPolicy editors" in refused
         guarded.command("oob acme CVE-2026-2222")
-        guarded.click(checklist(fake), "pp.oob.triaged", user="UOTHER")
-        assert "Only PatchPolicy editors" in fake.calls_to("chat.postEphemeral")[-1].args["text"]
+        clicked = guarded.click(checklist(fake), "pp.oob.triaged", user="UOTHER")
+        assert "Only PatchPolicy editors" in clicked.followups[-1]["text"]
         assert "*Status:* Open" in message_text(checklist(fake))
         assert "CVE-2026-2222" in message_text(guarded.command("oob list", user="UOTHER").json())
     finally:

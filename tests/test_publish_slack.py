@@ -57,10 +57,10 @@ def test_a_double_clicked_publish_makes_one_version(bot, fake):
     finish(bot, fake)
     offer = fake.last_post("DUTECH")
     bot.click(offer, "pp.publish")
-    bot.click(offer, "pp.publish")
+    again = bot.click(offer, "pp.publish")
     assert [v.version for v in versions(bot)] == [1]
     assert len([m for m in fake.posts("C0ACME") if m["thread_ts"] is None]) == 1
-    assert "already published" in fake.calls_to("chat.postEphemeral")[-1].args["text"]
+    assert "already published" in again.followups[-1]["text"]
 
 
 def test_edit_and_publish_again_make_version_two_and_diff_shows_what_changed(bot, fake):
@@ -197,21 +197,22 @@ def test_injected_answers_never_ping_link_or_run_in_any_format(bot, fake):
     assert '<a href="https://evil' not in html
 
 
-def test_a_channel_the_bot_is_not_in_keeps_the_version_and_publish_posts_it_later(bot, fake):
-    finish(bot, fake)
-    fake.fail("chat.postMessage", 200, error="not_in_channel")
-    bot.click(fake.last_post("DUTECH"), "pp.publish")
-    notes = [c.args["text"] for c in fake.calls_to("chat.postEphemeral")] + [
-        m["text"] for m in fake.posts("DUTECH") if "saved" in m["text"]
-    ]
-    assert any("Invite me there" in n for n in notes)
+def test_a_private_channel_the_bot_was_removed_from_keeps_the_version_until_it_is_invited_back(bot, fake):
+    fake.add_channel("C0SECRET", "acme-private", private=True, bot_member=True)
+    finish(bot, fake, channel="C0SECRET", channel_name="acme-private")
+    fake.channels["C0SECRET"]["members"].clear()  # someone removed the bot from the channel
+    refused = bot.click(fake.last_post("DUTECH"), "pp.publish")
+    note = message_text(fake.last_post("DUTECH")) + "".join(message_text(f) for f in refused.followups)
+    assert "is saved, but I can't post it yet" in note and "`/invite @PatchPolicy`" in note
     (row,) = versions(bot)
-    assert row.posted_at is None
+    assert row.posted_at is None and fake.posts("C0SECRET") == []
+    assert fake.calls_to("conversations.join") == []  # the bot cannot join a private channel itself
 
+    fake.invite_bot("C0SECRET")
     bot.command("publish acme")
-    assert "Published Acme's SOP v1 in #acme-patching." in fake.responses[-1]["text"]
+    assert "Published Acme's SOP v1 in #acme-private." in fake.responses[-1]["text"]
     (row,) = versions(bot)
-    assert row.posted_at is not None and len(fake.posts("C0ACME")) > 1
+    assert row.fully_posted and len(fake.posts("C0SECRET")) > 1
 
 
 def test_the_home_tab_lists_drafts_and_clients_and_new_policy_opens_a_modal(bot, fake):

@@ -49,7 +49,8 @@ def test_serve_with_a_token_slack_refuses_exits_with_a_clear_message(tmp_path, f
     assert "xoxb-wrong" not in done.stderr + done.stdout and "s3cret-value" not in done.stderr + done.stdout
 
 
-def test_serve_in_http_mode_answers_health_checks(tmp_path, fake):
+def serve_until_healthy(tmp_path: Path, fake) -> tuple[dict | None, list[str], str]:
+    """Start `patchpolicy` in HTTP mode, wait for /healthz, stop it: (health body, Slack calls made, output)."""
     port = free_port()
     env = env_for(
         tmp_path,
@@ -77,9 +78,27 @@ def test_serve_in_http_mode_answers_health_checks(tmp_path, fake):
                     break
             except OSError:
                 time.sleep(0.05)
-        assert body == {"status": "ok", "database": "ok"}
-        assert [c.method for c in fake.calls] == ["auth.test"]
+        fake.wait_for("users.list", 1)  # the people cache loads in the background
+        calls = sorted(c.method for c in fake.calls)
     finally:
         process.terminate()
         output = process.communicate(timeout=20)[0]
+    return body, calls, output
+
+
+def test_serve_in_http_mode_answers_health_checks(tmp_path, fake):
+    body, calls, output = serve_until_healthy(tmp_path, fake)
+    assert body == {"status": "ok", "database": "ok"}
+    # Bolt's token check, the granted-scopes check, the people cache: nothing else until a request comes
+    assert calls == ["auth.test", "auth.test", "users.list"]
     assert TOKEN not in output and "s3cret-value" not in output
+    assert "scopes missing" not in output
+
+
+def test_serve_names_the_scopes_an_install_from_an_older_manifest_lacks(tmp_path, fake):
+    fake.scopes -= {"channels:history", "groups:history", "channels:join", "usergroups:read"}
+    body, _calls, output = serve_until_healthy(tmp_path, fake)
+    assert body == {"status": "ok", "database": "ok"}
+    (line,) = [line for line in output.splitlines() if "scopes missing" in line]
+    assert "channels:history, channels:join, groups:history, usergroups:read." in line
+    assert "Reinstall PatchPolicy from the updated manifest.yml" in line

@@ -75,3 +75,46 @@ def test_datetimes_come_back_time_zone_aware(db):
     with db.read() as session:
         stored = session.get(Client, 1)
     assert stored.created_at == NOW and stored.created_at.tzinfo is not None
+
+
+def test_a_database_from_the_release_before_0007_keeps_its_posted_versions_posted(db_url):
+    """Earlier releases recorded a post once all of it was out: those versions are not offered for posting again."""
+    from alembic import command
+
+    database = Database(db_url)
+    config = _config()
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0006")
+        connection.execute(
+            text(
+                "INSERT INTO client (id, key, name, created_by, created_at, kind) "
+                "VALUES (1, 'acme', 'Acme', 'UTECH', '2026-11-01 09:00:00.000000', 'client')"
+            )
+        )
+        for draft in (1, 2):
+            connection.execute(
+                text(
+                    "INSERT INTO draft (id, client_id, owner_id, status, mode, paused, seq, context, created_at, "
+                    f"updated_at) VALUES ({draft}, 1, 'UTECH', 'published', 'asking', false, 1, '{{}}', "
+                    "'2026-11-01 09:00:00.000000', '2026-11-01 09:00:00.000000')"
+                )
+            )
+        for version, posted in ((1, "'2026-11-02 09:00:00.000000'"), (2, "NULL")):
+            connection.execute(
+                text(
+                    "INSERT INTO policyversion (client_id, version, draft_id, answers, markdown, published_by, "
+                    f"published_by_name, published_at, posted_at) VALUES (1, {version}, {version}, '{{}}', 'sop', "
+                    f"'UTECH', 'Tess', '2026-11-02 09:00:00.000000', {posted})"
+                )
+            )
+    database.migrate()
+    from sqlmodel import select
+
+    from storage.models import PolicyVersion
+
+    with database.read() as session:
+        rows = {v.version: v for v in session.exec(select(PolicyVersion)).all()}
+    assert rows[1].fully_posted and rows[1].file_posted_at == rows[1].posted_at
+    assert rows[2].posted_at is None and not rows[2].fully_posted
+    database.dispose()

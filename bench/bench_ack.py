@@ -118,7 +118,7 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
     }
     servers = [
-        spawn(["-m", "bot", "serve"], app_cpu, env),
+        spawn(["-m", "handlers", "serve"], app_cpu, env),
         spawn(["-m", "bench.processes", "bare", fake.url, str(bare_port), threads], app_cpu),
     ]
     try:

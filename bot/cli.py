@@ -1,4 +1,8 @@
-"""`patchpolicy`: serve (Slack), console (terminal), migrate. Plain `patchpolicy` picks by the tokens."""
+"""The command line over the core: console (terminal), migrate, check, import, render.
+
+The Slack adapter's entry (`handlers.main`, the `patchpolicy` script) passes its `serve` in; without it
+(`python -m bot`), `serve` says where Slack serving lives. Plain `patchpolicy` picks by the tokens.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,16 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.config import Settings
 from storage.db import Database
 
+Serve = Callable[[Settings, Database], int]
 
-def main(argv: list[str] | None = None) -> int:
+
+def main(argv: list[str] | None = None, serve: Serve | None = None) -> int:
     parser = argparse.ArgumentParser(prog="patchpolicy", description="Patch management SOPs, written in Slack.")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="run the Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP on PORT)")
@@ -49,7 +56,10 @@ def main(argv: list[str] | None = None) -> int:
         return _check(db, " ".join(args.client))
     if command == "import":
         return _import(settings, db, args.file)
-    return _serve(settings, db)
+    if serve is None:
+        print("Serving Slack is `patchpolicy serve` (or `python -m handlers serve`).", file=sys.stderr)
+        return 2
+    return serve(settings, db)
 
 
 def _console(settings: Settings, db: Database) -> int:
@@ -156,41 +166,6 @@ def _check(db: Database, client: str) -> int:
         print(f"- {framework}: {verdict}")
     print(result.footer or "")
     return 0 if all(verdict == "pass" for _, verdict in result.rows) else 1
-
-
-def _serve(settings: Settings, db: Database) -> int:
-    from slack_bolt.error import BoltError
-
-    from bot.app import create_bot
-
-    if not settings.has_slack:
-        print(
-            "SLACK_BOT_TOKEN is not set. Set it (see .env.example), or run `patchpolicy console`.",
-            file=sys.stderr,
-        )
-        return 2
-    try:
-        bot = create_bot(settings, db)
-    except BoltError as err:
-        print(f"Slack did not accept SLACK_BOT_TOKEN ({err}). Check the token in .env.", file=sys.stderr)
-        return 2
-    from handlers.scopes import check_granted
-
-    check_granted(bot.app.client)  # one log line naming any scope this install lacks
-    bot.start()
-    try:
-        if settings.slack_app_token:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            SocketModeHandler(bot.app, settings.slack_app_token.get_secret_value()).start()
-        else:
-            from bot.slack_server import serve_http
-
-            serve_http(bot.app, db, bot.workers, settings.host, settings.port, settings.server_threads)
-    finally:
-        bot.stop()
-        bot.scheduler.release_lease()
-    return 0
 
 
 def _safe_url(url: str) -> str:

@@ -16,11 +16,11 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 from waitress.server import create_server
 
-from bot.ack_first import AckFirstExecutor
-from bot.app import WORKER_THREADS, create_bot
 from bot.clock import Clock
 from bot.config import Settings
-from bot.slack_server import wsgi_app
+from handlers.ack_first import AckFirstExecutor
+from handlers.app import WORKER_THREADS, create_bot
+from handlers.http_server import wsgi_app
 from storage.db import Database
 from tests.fake_slack import TOKEN, FakeSlack
 
@@ -28,7 +28,7 @@ SIGNING_SECRET = "test-signing-secret"
 
 
 class TrackingExecutor(AckFirstExecutor):
-    """The bot's worker pool, as in production (bot.app), counting work in flight so tests can wait for it."""
+    """The bot's worker pool, as in production (handlers.app), counting work in flight so tests can wait for it."""
 
     def __init__(self) -> None:
         super().__init__(WORKER_THREADS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from bot.ack_first import PATIENCE, AckFirstExecutor
+from handlers.ack_first import PATIENCE, AckFirstExecutor
 
 
 def blocking(started: list[int], release: threading.Event, number: int):  # type: ignore[no-untyped-def]

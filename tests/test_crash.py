@@ -57,7 +57,7 @@ class Process:
             LOG_LEVEL="WARNING",
         )
         self.child = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
+            [sys.executable, "-m", "handlers", "serve"],
             env=env,
             cwd=cwd,
             stdout=subprocess.DEVNULL,

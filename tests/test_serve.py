@@ -28,7 +28,7 @@ def free_port() -> int:
 
 def test_serve_without_a_token_explains_what_to_set(tmp_path, fake):
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "serve"],
+        [sys.executable, "-m", "handlers", "serve"],
         env=env_for(tmp_path, fake.url),
         cwd=tmp_path,
         capture_output=True,
@@ -42,7 +42,7 @@ def test_serve_without_a_token_explains_what_to_set(tmp_path, fake):
 def test_serve_with_a_token_slack_refuses_exits_with_a_clear_message(tmp_path, fake):
     env = env_for(tmp_path, fake.url, SLACK_BOT_TOKEN="xoxb-wrong", SLACK_SIGNING_SECRET="s3cret-value")
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "serve"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "handlers", "serve"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 2
     assert "Slack did not accept SLACK_BOT_TOKEN" in done.stderr
@@ -62,7 +62,7 @@ def serve_until_healthy(tmp_path: Path, fake) -> tuple[dict | None, list[str], s
         LOG_LEVEL="DEBUG",
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot"],
+        [sys.executable, "-m", "handlers"],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,

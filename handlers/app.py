@@ -1,4 +1,4 @@
-"""App wiring: the one place in bot/ that knows Slack and the handlers, to register them."""
+"""The Slack app, built once: the Bolt app, its clients, the people cache, the modal lane, every listener."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot.ack_first import AckFirstExecutor
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.core import Core
 from bot.scheduler import SchedulerService
 from handlers import register_all
+from handlers.ack_first import AckFirstExecutor
 from handlers.after_ack import AfterAck
 from handlers.directory import SlackDirectory
 from handlers.editors import Editors

@@ -11,7 +11,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
-from bot.ack_first import AckFirstExecutor
+from handlers.ack_first import AckFirstExecutor
 from storage.db import Database
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,3 @@
+from handlers.main import main
+
+raise SystemExit(main())

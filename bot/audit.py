@@ -12,11 +12,11 @@ from bot.clock import Clock
 from bot.lookup import find_client
 from bot.policy import Policy
 from bot.policy_reviews import PolicyReviews
-from bot.publishing import latest_version
 from bot.questions import slug
 from bot.render import environment, html_environment, markdown_to_html
 from bot.reports import Reports
 from bot.sop import local_formatter
+from bot.versions import latest_version
 from bot.views import ExportFile, Notice
 from storage.db import Database
 from storage.models import PatchException, PolicyVersion

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from sqlmodel import select
 
+from bot.actor import Actor
 from bot.clock import Clock
 from bot.publishing import Publisher
-from bot.questionnaire import Actor
 from bot.views import Notice
 from storage.db import Database
 from storage.models import Client, PolicyVersion, Reminder, WindowOutcome

@@ -6,10 +6,12 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from bot.actor import Actor
 from bot.commands import parse_command
 from bot.core import Core, split_from
 from bot.directory import LocalDirectory
-from bot.questionnaire import Actor
+from bot.oob import ReviewView
+from bot.patch_exceptions import ExceptionForm
 from bot.questions import slug
 from bot.views import (
     ExportFile,
@@ -73,14 +75,14 @@ class Console:
         if outcome.published is not None:
             published = outcome.published
             self.say(published.markdown)
-            self.core.publisher.mark_posted(published.version_id, "console", "console", None)
+            self.core.publisher.mark_posted(published.version_id, "console", "console", None, whole=True)
             self.say(f"✓ Published {published.overview.client_name}'s SOP v{published.overview.version}.")
-        for review in outcome.reviews:
+        for review in outcome.attached(ReviewView):
             self.say(
                 f"Out-of-band review for {review.client_name}: {review.title} ({review.severity.title()}). "
                 f"Triage by {review.triage_due_local}; deploy by {review.deploy_due_local}."
             )
-        if outcome.forms:
+        if outcome.attached(ExceptionForm):
             self.say("Exceptions are recorded with the form in Slack: `/patchpolicy exception <client>` there.")
         for reply in outcome.replies:
             if isinstance(reply, Notice):

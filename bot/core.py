@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bot.actor import Actor
 from bot.audit import Audit
 from bot.checkins import Checkins
 from bot.clock import Clock
@@ -15,7 +16,7 @@ from bot.oob import Reviews
 from bot.patch_exceptions import Exceptions
 from bot.policy_reviews import PolicyReviews
 from bot.publishing import Publisher
-from bot.questionnaire import Actor, Questionnaire
+from bot.questionnaire import Questionnaire
 from bot.reading import Reader
 from bot.reminders import Reminders
 from bot.reports import Reports
@@ -103,12 +104,14 @@ class Core:
             views, notices = self.reviews.open(actor, cmd.args)
             if views:
                 self.on_plan_changed()
-            return Outcome(list(notices), reviews=views)
+            return Outcome(list(notices), attachments=list(views))
         if cmd.name == "report":
             report = self.reports.for_command(cmd.args)
             if isinstance(report, str):
                 return Outcome([Notice(report, "error")])
-            return Outcome([Notice(report.mrkdwn if format_name == "mrkdwn" else report.markdown)], report=report)
+            return Outcome(
+                [Notice(report.mrkdwn if format_name == "mrkdwn" else report.markdown)], attachments=[report]
+            )
         if cmd.name == "audit":
             return Outcome([self.audit.pack(cmd.args)])
         if cmd.name == "exceptions":
@@ -117,7 +120,7 @@ class Core:
             found = self.exceptions.form(cmd.args)
             if isinstance(found, Notice):
                 return Outcome([found])
-            return Outcome(forms=[found])
+            return Outcome(attachments=[found])
         if cmd.name == "export":
             words = cmd.args.split()
             given = len(words) > 1 and words[-1].casefold() in {"md", "html", "yaml", "yml"}

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from bot.clients import ClientNameError, client_key
-from bot.sop import SECTIONS, SectionSpec
 from storage.models import Client
 
 MAX_NAME_WORDS = 6
@@ -54,30 +53,3 @@ def suggest_clients(session: Session, text: str, limit: int = 3) -> tuple[str, .
         prefixed = [names[k] for k in keys if attempt and k.startswith(attempt)][:limit]
         found += [n for n in prefixed if n not in found]
     return tuple(found[:limit])
-
-
-def find_section(words: str) -> SectionSpec | None:
-    """The section the words are about, by title, id or keyword, with typos tolerated."""
-    query = " ".join(words.casefold().replace("-", " ").split())
-    if not query:
-        return None
-    best: tuple[float, SectionSpec] | None = None
-    for spec in SECTIONS:
-        phrases = [spec.id.replace("-", " "), spec.title.casefold(), *spec.keywords]
-        score = max(_similarity(query, phrase) for phrase in phrases)
-        if best is None or score > best[0]:
-            best = (score, spec)
-    return best[1] if best and best[0] >= 0.75 else None
-
-
-def _similarity(query: str, phrase: str) -> float:
-    """1.0 for an exact phrase or every query word in the phrase; else the closest word-by-word match."""
-    if query == phrase or query in phrase.split(", "):
-        return 1.0
-    phrase_words = phrase.replace(",", "").split()
-    query_words = query.split()
-    if all(w in phrase_words for w in query_words):
-        return 0.95
-    scores = [max(difflib.SequenceMatcher(None, w, p).ratio() for p in phrase_words) for w in query_words]
-    whole = difflib.SequenceMatcher(None, query, phrase).ratio()
-    return max(whole, sum(scores) / len(scores) - 0.05)

@@ -13,15 +13,15 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot.actor import Actor
 from bot.clock import Clock
 from bot.durations import describe_duration, parse_duration
 from bot.lookup import find_client
 from bot.oob import Reviews
 from bot.policy import Policy
-from bot.publishing import latest_version
-from bot.questionnaire import Actor
 from bot.sop import local_formatter
 from bot.timezones import end_of_local_day
+from bot.versions import latest_version
 from bot.views import Notice, TableView
 from storage.db import Database
 from storage.models import Client, OobReview, PatchException, Reminder

@@ -7,11 +7,11 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
+from bot.actor import Actor
 from bot.clock import Clock
 from bot.policy import Policy
-from bot.publishing import latest_version
-from bot.questionnaire import Actor
 from bot.sop import local_formatter, next_review
+from bot.versions import latest_version
 from bot.views import Notice, TableView
 from storage.db import Database
 from storage.models import Client, PolicyReview, PolicyVersion, Reminder

@@ -8,14 +8,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot import template_links
+from bot.actor import Actor
 from bot.clock import Clock
 from bot.exception_register import exception_register
 from bot.lookup import find_client
-from bot.questionnaire import Actor, Questionnaire
+from bot.questionnaire import Questionnaire
 from bot.questions import slug
 from bot.reminders import plan_client
 from bot.sop import Document, DocumentMeta, Revision, document_dates, local_formatter, render_sop, to_markdown
 from bot.version_facts import VersionFacts
+from bot.versions import latest_version
 from bot.views import Notice, Overview, Published, WindowLine
 from storage.db import Database
 from storage.models import Client, Draft, PolicyVersion
@@ -53,7 +55,8 @@ class Publisher:
                     f"first (`/patchpolicy resume {client.name}`)."
                 )
             answers = self.questionnaire.answers_in(session, draft)
-            number = (latest_version(session, client.id).version if latest_version(session, client.id) else 0) + 1
+            previous = latest_version(session, client.id)
+            number = (previous.version if previous else 0) + 1
             row = PolicyVersion(
                 client_id=client.id,
                 version=number,
@@ -84,14 +87,19 @@ class Publisher:
                 plan_client(session, client, row, now)  # the new version's reminders replace the old ones at once
             return self._published(session, client, row)
 
-    def mark_posted(self, version_id: int, channel_id: str, message_ts: str, permalink: str | None) -> None:
-        """Record where the version's overview was posted; until its thread and file are recorded too, the
-        version is offered for posting again, and that post finishes what is missing."""
+    def mark_posted(
+        self, version_id: int, channel_id: str, message_ts: str, permalink: str | None, whole: bool = False
+    ) -> None:
+        """Record where the version's overview was posted (`whole`: with all of it, as the console shows it);
+        until its thread and file are recorded too, the version is offered for posting again, and that post
+        finishes what is missing."""
         with self.db.write() as session:
             row = session.get(PolicyVersion, version_id)
             if row is not None and row.posted_at is None:
                 row.channel_id, row.message_ts, row.permalink = channel_id, message_ts, permalink
                 row.posted_at = self.clock.now()
+                if whole:
+                    row.thread_posted_at = row.file_posted_at = row.posted_at
                 session.add(row)
 
     def mark_part_posted(self, version_id: int, part: str, permalink: str | None = None) -> None:
@@ -191,10 +199,3 @@ class Publisher:
         suggestions = find_client(session, client_name).suggestions
         hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else ""
         return f"I don't know a client called '{client_name}'.{hint}"
-
-
-def latest_version(session: Session, client_id: int | None) -> PolicyVersion | None:
-    """The client's newest published version."""
-    return session.exec(
-        select(PolicyVersion).where(PolicyVersion.client_id == client_id).order_by(col(PolicyVersion.version).desc())
-    ).first()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot.actor import Actor
 from bot.answers import AnswerContext, AnswerError, describe, parse_answer
 from bot.clients import ClientNameError, clean_name, client_key
 from bot.clock import Clock
@@ -41,16 +41,6 @@ _WORDS = {
     "recommended": "recommended",
     "resume": "resume",
 }
-
-
-@dataclass(frozen=True)
-class Actor:
-    """The person acting, as the adapter knows them."""
-
-    id: str
-    name: str
-    timezone: str | None = None
-    editor: bool = True  # may create, edit, publish and pause; reading is for everyone
 
 
 class StaleAction(Exception):

@@ -7,15 +7,17 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from bot.actor import Actor
 from bot.answers import describe
 from bot.clock import Clock
 from bot.compliance import check as check_policy
-from bot.lookup import ClientMatch, find_client, find_section
+from bot.lookup import ClientMatch, find_client
 from bot.policy import Policy
-from bot.publishing import Publisher, latest_version
-from bot.questionnaire import Actor
+from bot.publishing import Publisher
 from bot.questions import load_bank, slug
+from bot.section_lookup import find_section
 from bot.sop import SECTIONS, local_formatter, to_html, to_markdown
+from bot.versions import latest_version
 from bot.views import ExportFile, HomeView, Notice, SectionLink, ShowView, TableView
 from storage.db import Database
 from storage.models import Answer, Client, Draft, PolicyVersion

@@ -16,9 +16,9 @@ from bot.clock import Clock
 from bot.lookup import find_client
 from bot.oob import CLOSING, LABELS
 from bot.policy import TIERS, Policy
-from bot.publishing import latest_version
 from bot.render import environment, html_environment, markdown_to_html
 from bot.sop import local_formatter
+from bot.versions import latest_version
 from bot.windows import occurrences
 from storage.db import Database
 from storage.models import Client, OobReview, PatchException, PolicyVersion, Reminder, WindowOutcome

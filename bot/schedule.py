@@ -11,10 +11,10 @@ from sqlmodel import col, select
 from bot.clock import Clock
 from bot.lookup import find_client
 from bot.policy import Policy
-from bot.publishing import latest_version
 from bot.questions import slug
 from bot.reminders import Reminders
 from bot.sop import local_formatter
+from bot.versions import latest_version
 from bot.views import ExportFile, Notice, TableView
 from bot.windows import occurrences
 from storage.db import Database

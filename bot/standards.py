@@ -7,13 +7,14 @@ from typing import Any
 from sqlmodel import select
 
 from bot import template_links
+from bot.actor import Actor
 from bot.directory import Directory
 from bot.lookup import find_client
 from bot.policy_file import PolicyFileError, dump, load
-from bot.publishing import latest_version
-from bot.questionnaire import Actor, Questionnaire
+from bot.questionnaire import Questionnaire
 from bot.questions import slug
 from bot.reading import answer_changes
+from bot.versions import latest_version
 from bot.views import ExportFile, Notice, Outcome, TableView
 from storage.db import Database
 from storage.models import Client

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 from bot.questions import Question
-
-if TYPE_CHECKING:  # defined beside the services that make them
-    from bot.oob import ReviewView
-    from bot.patch_exceptions import ExceptionForm
-    from bot.reports import Report
 
 
 @dataclass(frozen=True)
@@ -189,6 +184,7 @@ class HomeView:
     client_ids: tuple[int, ...]
 
 
+T = TypeVar("T")
 Reply = Notice | QuestionView | SummaryView | ResumeOffer | PublishOffer | ShowView | TableView | ExportFile
 
 
@@ -199,9 +195,12 @@ class Outcome:
     replies: list[Reply] = field(default_factory=list)
     closed: ClosedPrompt | None = None
     published: Published | None = None
-    reviews: list[ReviewView] = field(default_factory=list)  # checklists to post in each client's channel
-    forms: list[ExceptionForm] = field(default_factory=list)  # an exception form to open
-    report: Report | None = None  # a report, whose printable file the adapter hands over
+    # What a capability hands the adapter to act on: review checklists to post, a form to open, a report file.
+    attachments: list[Any] = field(default_factory=list)
+
+    def attached(self, kind: type[T]) -> list[T]:
+        """The attachments of one kind, in order."""
+        return [a for a in self.attachments if isinstance(a, kind)]
 
     @property
     def prompt(self) -> QuestionView | SummaryView | None:

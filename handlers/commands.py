@@ -7,11 +7,14 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from bot.actor import Actor
 from bot.clients import ClientNameError, clean_name
 from bot.commands import Command, needs_editor, parse_command
 from bot.core import Core, split_from
 from bot.escaping import mrkdwn
-from bot.questionnaire import Actor
+from bot.oob import ReviewView
+from bot.patch_exceptions import ExceptionForm
+from bot.reports import Report
 from bot.views import ExportFile, Notice, Outcome
 from handlers.audit_blocks import report_messages
 from handlers.deliver import deliver
@@ -69,17 +72,16 @@ def _publish(client: WebClient, core: Core, kit: SlackKit, cmd: Command, actor: 
 
 def _report(client: WebClient, core: Core, cmd: Command, actor: Actor, replies: Replies) -> None:
     outcome = core.command(actor, cmd)
-    if outcome.report is None:
+    reports = outcome.attached(Report)
+    if not reports:
         _respond(replies, outcome)
         return
+    report = reports[0]
     client.files_upload_v2(
-        channel=open_dm(client, actor.id),
-        content=outcome.report.html(),
-        filename=outcome.report.filename,
-        title=outcome.report.title,
+        channel=open_dm(client, actor.id), content=report.html(), filename=report.filename, title=report.title
     )
-    note = render(Notice(f"The printable report ({outcome.report.filename}) is in our DM."))
-    replies.send([note, *report_messages(outcome.report)])
+    note = render(Notice(f"The printable report ({report.filename}) is in our DM."))
+    replies.send([note, *report_messages(report)])
 
 
 def _file(client: WebClient, core: Core, cmd: Command, actor: Actor, replies: Replies) -> None:
@@ -126,7 +128,7 @@ def _in_dm(body: dict[str, Any], client: WebClient, core: Core, kit: SlackKit, c
 def _oob(client: WebClient, core: Core, kit: SlackKit, cmd: Command, actor: Actor, replies: Replies) -> None:
     """`oob <client|all> <title> [severity]` opens reviews and posts their checklists."""
     outcome = core.command(slack_actor(kit.workspace, actor.id, actor.name, kit.editors), cmd)
-    _respond(replies, Outcome(list(outcome.replies) + post_reviews(client, core, outcome.reviews)))
+    _respond(replies, Outcome(list(outcome.replies) + post_reviews(client, core, outcome.attached(ReviewView))))
 
 
 def _exception(
@@ -134,13 +136,12 @@ def _exception(
 ) -> None:
     """`exception <client>`: the exception form (opened at once), or why it can't open."""
     outcome = core.command(actor, cmd)
-    if not outcome.forms:
+    forms = outcome.attached(ExceptionForm)
+    if not forms:
         ack(**render(outcome.replies[0]).as_kwargs())
         return
     ack()
-    kit.modals.open(
-        body["trigger_id"], exception_form(outcome.forms[0], response_url=body.get("response_url", "")), respond
-    )
+    kit.modals.open(body["trigger_id"], exception_form(forms[0], response_url=body.get("response_url", "")), respond)
 
 
 def _respond(replies: Replies, outcome: Outcome) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.questionnaire import Actor
+from bot.actor import Actor
 from handlers.editors import Editors
 from handlers.workspace import Workspace
 

@@ -29,7 +29,7 @@ from slack_sdk import WebClient
 
 from bench.common import percentiles, seed_clients, timed
 from bench.processes import cpus, free_port, spawn, wait_until_up
-from bot.config import Settings
+from bot.kernel.config import Settings
 from storage.db import Database
 from tests.fake_slack import TOKEN
 from tests.slack_driver import SIGNING_SECRET, BotUnderTest

@@ -10,8 +10,8 @@ import time
 from datetime import UTC, datetime
 
 from bench.common import environment, percentiles
-from bot.policy import Policy
-from bot.sop import DocumentMeta, render_sop, to_html, to_markdown
+from bot.policy.model import Policy
+from bot.sop.document import DocumentMeta, render_sop, to_html, to_markdown
 from tests.policies import recommended_answers
 from tests.questionnaire_helpers import live_prompt
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from bot.clock import ManualClock
+from bot.kernel.clock import ManualClock
 from storage.db import Database
 from storage.models import Client, Draft, PolicyVersion
 from tests.fake_slack import FakeSlack

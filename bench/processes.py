@@ -63,7 +63,7 @@ def wait_until_up(url: str, timeout: float = 30.0) -> None:
 
 
 def _fake() -> None:
-    from bot.clock import ManualClock
+    from bot.kernel.clock import ManualClock
     from tests.fake_slack import FakeSlack
 
     fake = FakeSlack(ManualClock(START)).start()

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.config import Settings
+from bot.kernel.config import Settings
 from storage.db import Database
 
 Serve = Callable[[Settings, Database], int]
@@ -71,10 +71,10 @@ def _console(settings: Settings, db: Database) -> int:
 
 
 def _console_core(settings: Settings, db: Database):  # type: ignore[no-untyped-def]
-    from bot.clock import SystemClock
     from bot.core import Core
-    from bot.directory import LocalDirectory
-    from bot.questionnaire import Actor
+    from bot.kernel.clock import SystemClock
+    from bot.kernel.directory import LocalDirectory
+    from bot.questionnaire.engine import Actor
 
     user = settings.console_user or os.environ.get("USER", "console")
     actor = Actor(id=user, name=user, timezone=os.environ.get("TZ") or None)
@@ -91,8 +91,8 @@ def _read(path: str) -> str | None:
 
 def _load_file(path: str):  # type: ignore[no-untyped-def]
     """The validated policy file, or None after printing each problem."""
-    from bot.directory import LocalDirectory
-    from bot.policy_file import PolicyFileError, load
+    from bot.kernel.directory import LocalDirectory
+    from bot.policy.policy_file import PolicyFileError, load
 
     text = _read(path)
     if text is None:
@@ -120,9 +120,9 @@ def _import(settings: Settings, db: Database, path: str) -> int:
 
 
 def _render(path: str, format_name: str) -> int:
-    from bot.clock import SystemClock
-    from bot.policy import Policy
-    from bot.sop import DocumentMeta, render_sop, to_html, to_markdown
+    from bot.kernel.clock import SystemClock
+    from bot.policy.model import Policy
+    from bot.sop.document import DocumentMeta, render_sop, to_html, to_markdown
 
     loaded = _load_file(path)
     if loaded is None:
@@ -134,9 +134,9 @@ def _render(path: str, format_name: str) -> int:
 
 
 def _check_file(path: str) -> int:
-    from bot.clock import SystemClock
-    from bot.compliance import check
-    from bot.policy import Policy
+    from bot.kernel.clock import SystemClock
+    from bot.policy.compliance import check
+    from bot.policy.model import Policy
 
     loaded = _load_file(path)
     if loaded is None:
@@ -152,10 +152,10 @@ def _check_file(path: str) -> int:
 
 
 def _check(db: Database, client: str) -> int:
-    from bot.clock import SystemClock
     from bot.core import Core
-    from bot.directory import LocalDirectory
-    from bot.views import Notice
+    from bot.kernel.clock import SystemClock
+    from bot.kernel.directory import LocalDirectory
+    from bot.kernel.views import Notice
 
     result = Core(db, SystemClock(), LocalDirectory()).reader.check(client)
     if isinstance(result, Notice):

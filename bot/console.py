@@ -6,14 +6,13 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from bot.actor import Actor
 from bot.commands import parse_command
 from bot.core import Core, split_from
-from bot.directory import LocalDirectory
-from bot.oob import ReviewView
-from bot.patch_exceptions import ExceptionForm
-from bot.questions import slug
-from bot.views import (
+from bot.exceptions.service import ExceptionForm
+from bot.kernel.actor import Actor
+from bot.kernel.directory import LocalDirectory
+from bot.kernel.questions import slug
+from bot.kernel.views import (
     ExportFile,
     Notice,
     Outcome,
@@ -24,6 +23,7 @@ from bot.views import (
     SummaryView,
     TableView,
 )
+from bot.oob.reviews import ReviewView
 
 _MARKS = {"info": "", "success": "✓ ", "warning": "! ", "error": "✗ "}
 BANNER = (

@@ -5,24 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.actor import Actor
-from bot.audit import Audit
-from bot.checkins import Checkins
-from bot.clock import Clock
 from bot.commands import Command, help_text, needs_editor, parse_command
-from bot.directory import Directory
-from bot.lookup import find_client
-from bot.oob import Reviews
-from bot.patch_exceptions import Exceptions
-from bot.policy_reviews import PolicyReviews
-from bot.publishing import Publisher
-from bot.questionnaire import Questionnaire
-from bot.reading import Reader
-from bot.reminders import Reminders
-from bot.reports import Reports
-from bot.schedule import Schedule
-from bot.standards import Standards
-from bot.views import Notice, Outcome
+from bot.exceptions.service import Exceptions
+from bot.kernel.actor import Actor
+from bot.kernel.clock import Clock
+from bot.kernel.directory import Directory
+from bot.kernel.lookup import find_client
+from bot.kernel.views import Notice, Outcome
+from bot.oob.reviews import Reviews
+from bot.publishing.publisher import Publisher
+from bot.publishing.reading import Reader
+from bot.questionnaire.engine import Questionnaire
+from bot.reporting.audit import Audit
+from bot.reporting.checkins import Checkins
+from bot.reporting.policy_reviews import PolicyReviews
+from bot.reporting.reports import Reports
+from bot.scheduling.reminders import Reminders
+from bot.scheduling.service import Schedule
+from bot.standards.service import Standards
 from storage.db import Database
 
 

@@ -8,8 +8,8 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.actor import Actor
 from bot.core import Core
+from bot.kernel.actor import Actor
 from handlers.blocks import decode
 from handlers.deliver import deliver
 from handlers.kit import SlackKit

@@ -17,7 +17,7 @@ from slack_bolt import Respond
 from slack_bolt.kwargs_injection import Args
 from slack_sdk.errors import SlackApiError
 
-from bot.views import Notice
+from bot.kernel.views import Notice
 from handlers.replies import Replies
 from handlers.scopes import missing_scope_text
 

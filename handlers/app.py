@@ -17,10 +17,10 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from bot.clock import Clock, SystemClock
-from bot.config import Settings
 from bot.core import Core
-from bot.scheduler import SchedulerService
+from bot.kernel.clock import Clock, SystemClock
+from bot.kernel.config import Settings
+from bot.scheduling.scheduler import SchedulerService
 from handlers import register_all
 from handlers.ack_first import AckFirstExecutor
 from handlers.after_ack import AfterAck

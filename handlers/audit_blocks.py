@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, HeaderBlock, MarkdownTextObject, SectionBlock
 
-from bot.escaping import mrkdwn, truncate
-from bot.policy_reviews import ReviewDue
-from bot.reports import Report
+from bot.kernel.escaping import mrkdwn, truncate
+from bot.reporting.policy_reviews import ReviewDue
+from bot.reporting.reports import Report
 from handlers.blocks import Message
 from handlers.sop_blocks import chunk_text, pack
 

@@ -23,8 +23,8 @@ from slack_sdk.models.blocks import (
     UserSelectElement,
 )
 
-from bot.escaping import mrkdwn, truncate
-from bot.views import ClosedPrompt, Notice, QuestionView, ResumeOffer, SummaryView
+from bot.kernel.escaping import mrkdwn, truncate
+from bot.kernel.views import ClosedPrompt, Notice, QuestionView, ResumeOffer, SummaryView
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000

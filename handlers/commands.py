@@ -7,15 +7,15 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.actor import Actor
-from bot.clients import ClientNameError, clean_name
 from bot.commands import Command, needs_editor, parse_command
 from bot.core import Core, split_from
-from bot.escaping import mrkdwn
-from bot.oob import ReviewView
-from bot.patch_exceptions import ExceptionForm
-from bot.reports import Report
-from bot.views import ExportFile, Notice, Outcome
+from bot.exceptions.service import ExceptionForm
+from bot.kernel.actor import Actor
+from bot.kernel.clients import ClientNameError, clean_name
+from bot.kernel.escaping import mrkdwn
+from bot.kernel.views import ExportFile, Notice, Outcome
+from bot.oob.reviews import ReviewView
+from bot.reporting.reports import Report
 from handlers.audit_blocks import report_messages
 from handlers.deliver import deliver
 from handlers.kit import SlackKit

@@ -8,8 +8,8 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 
-from bot.clock import Clock
-from bot.deliveries import claim_delivery
+from bot.kernel.clock import Clock
+from bot.kernel.deliveries import claim_delivery
 from storage.db import Database
 
 log = logging.getLogger(__name__)

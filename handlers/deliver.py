@@ -7,8 +7,8 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.questionnaire import Questionnaire
-from bot.views import Notice, Outcome, QuestionView, SummaryView
+from bot.kernel.views import Notice, Outcome, QuestionView, SummaryView
+from bot.questionnaire.engine import Questionnaire
 from handlers.blocks import closed_message
 from handlers.render import render
 from handlers.replies import Replies

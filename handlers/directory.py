@@ -9,7 +9,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.directory import ChannelCheck
+from bot.kernel.directory import ChannelCheck
 from handlers.membership import ensure_member
 from handlers.workspace import Workspace
 

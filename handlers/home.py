@@ -20,10 +20,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.clients import ClientNameError, clean_name
 from bot.core import Core
-from bot.escaping import mrkdwn, truncate
-from bot.views import HomeView, ShowView
+from bot.kernel.clients import ClientNameError, clean_name
+from bot.kernel.escaping import mrkdwn, truncate
+from bot.kernel.views import HomeView, ShowView
 from handlers.blocks import encode, notice_message
 from handlers.deliver import deliver
 from handlers.kit import SlackKit

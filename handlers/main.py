@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 
 from bot.cli import main as core_main
-from bot.config import Settings
+from bot.kernel.config import Settings
 from storage.db import Database
 
 

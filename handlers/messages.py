@@ -7,9 +7,9 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.actor import Actor
 from bot.core import Core
-from bot.escaping import unescape_slack
+from bot.kernel.actor import Actor
+from bot.kernel.escaping import unescape_slack
 from handlers.deliver import deliver
 from handlers.kit import SlackKit
 from handlers.people import slack_actor

@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
-from bot.views import Notice
+from bot.kernel.views import Notice
 from handlers.replies import Replies
 from handlers.scopes import missing_scope_text
 

@@ -13,9 +13,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core import Core
-from bot.oob import Moved, ReviewView
-from bot.patch_exceptions import ExceptionView
-from bot.views import Notice
+from bot.exceptions.service import ExceptionView
+from bot.kernel.views import Notice
+from bot.oob.reviews import Moved, ReviewView
 from handlers.blocks import notice_message
 from handlers.kit import SlackKit
 from handlers.oob_blocks import (

@@ -23,11 +23,11 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.durations import describe_duration, parse_duration
-from bot.escaping import mrkdwn, truncate
-from bot.oob import LABELS, SEVERITIES, ReviewReminderView, ReviewView
-from bot.patch_exceptions import ExceptionForm, ExceptionReminderView, ExceptionView
-from bot.render import Safe, environment
+from bot.exceptions.service import ExceptionForm, ExceptionReminderView, ExceptionView
+from bot.kernel.durations import describe_duration, parse_duration
+from bot.kernel.escaping import mrkdwn, truncate
+from bot.oob.reviews import LABELS, SEVERITIES, ReviewReminderView, ReviewView
+from bot.sop.render import Safe, environment
 from handlers.blocks import MAX_SECTION, Message
 from handlers.sop_blocks import chunk_text
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
-from bot.actor import Actor
+from bot.kernel.actor import Actor
 from handlers.editors import Editors
 from handlers.workspace import Workspace
 

@@ -9,8 +9,8 @@ from urllib.parse import urlparse
 
 from slack_sdk import WebClient
 
-from bot.policy_file import MAX_BYTES
-from bot.views import Notice
+from bot.kernel.views import Notice
+from bot.policy.policy_file import MAX_BYTES
 
 log = logging.getLogger(__name__)
 _SUFFIXES = (".yaml", ".yml")

@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
-from bot.actor import Actor
 from bot.core import Core
+from bot.kernel.actor import Actor
 from handlers.blocks import notice_message
 from handlers.deliver import deliver
 from handlers.kit import SlackKit

@@ -8,7 +8,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core import Core
-from bot.views import Notice, Published
+from bot.kernel.views import Notice, Published
 from handlers.membership import ensure_member
 from handlers.scopes import missing_scope_text
 from handlers.sop_blocks import document_messages, published_message

@@ -20,17 +20,17 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.checkins import CheckinResult
 from bot.core import Core
-from bot.durations import describe_duration, parse_duration
-from bot.escaping import mrkdwn, truncate
-from bot.oob import ReviewReminderView
-from bot.patch_exceptions import ExceptionReminderView
-from bot.policy_reviews import ReviewDue
-from bot.reminders import ReminderView
-from bot.render import Safe, environment
-from bot.reports import ReportPost
-from bot.views import Notice, ShowView
+from bot.exceptions.service import ExceptionReminderView
+from bot.kernel.durations import describe_duration, parse_duration
+from bot.kernel.escaping import mrkdwn, truncate
+from bot.kernel.views import Notice, ShowView
+from bot.oob.reviews import ReviewReminderView
+from bot.reporting.checkins import CheckinResult
+from bot.reporting.policy_reviews import ReviewDue
+from bot.reporting.reports import ReportPost
+from bot.scheduling.reminders import ReminderView
+from bot.sop.render import Safe, environment
 from handlers.audit_blocks import report_messages, review_due_message
 from handlers.blocks import Message, notice_message
 from handlers.kit import SlackKit

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.views import (
+from bot.kernel.views import (
     ExportFile,
     Notice,
     PublishOffer,

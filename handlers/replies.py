@@ -14,8 +14,8 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.escaping import truncate
-from bot.views import Notice
+from bot.kernel.escaping import truncate
+from bot.kernel.views import Notice
 from handlers.blocks import Message, notice_message
 from handlers.sop_blocks import pack
 

@@ -9,7 +9,7 @@ from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
 from bot.core import Core
-from bot.views import Notice, ShowView
+from bot.kernel.views import Notice, ShowView
 from handlers.blocks import notice_message
 from handlers.kit import SlackKit
 from handlers.people import payload_actor

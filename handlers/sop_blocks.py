@@ -12,8 +12,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.escaping import mrkdwn, truncate
-from bot.views import Overview, PublishOffer, ShowView, TableView, WindowLine
+from bot.kernel.escaping import mrkdwn, truncate
+from bot.kernel.views import Overview, PublishOffer, ShowView, TableView, WindowLine
 from handlers.blocks import MAX_SECTION, MESSAGE_TEXT_BUDGET, Message
 
 MESSAGE_BLOCKS = 45

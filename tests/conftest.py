@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import ManualClock
+from bot.kernel.clock import ManualClock
 from tests.fake_slack import FakeSlack
 from tests.slack_driver import BotUnderTest
 

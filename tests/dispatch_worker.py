@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 
-from bot.clock import SystemClock
-from bot.reminders import Reminders
+from bot.kernel.clock import SystemClock
+from bot.scheduling.reminders import Reminders
 from handlers.reminders import SlackPoster
 from storage.db import Database
 from tests.fake_slack import TOKEN

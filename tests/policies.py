@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.answers import AnswerContext, parse_answer
-from bot.directory import LocalDirectory
-from bot.questions import load_bank
+from bot.kernel.directory import LocalDirectory
+from bot.kernel.questions import load_bank
+from bot.policy.answers import AnswerContext, parse_answer
 
 CONTEXT = {
     "client_name": "Acme",

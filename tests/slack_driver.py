@@ -16,8 +16,8 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 from waitress.server import create_server
 
-from bot.clock import Clock
-from bot.config import Settings
+from bot.kernel.clock import Clock
+from bot.kernel.config import Settings
 from handlers.ack_first import AckFirstExecutor
 from handlers.app import WORKER_THREADS, create_bot
 from handlers.http_server import wsgi_app

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.answers import AnswerContext, AnswerError, describe, parse_answer
 from bot.commands import HELP, parse_command
-from bot.directory import LocalDirectory
-from bot.questions import load_bank
+from bot.kernel.directory import LocalDirectory
+from bot.kernel.questions import load_bank
+from bot.policy.answers import AnswerContext, AnswerError, describe, parse_answer
 
 BANK = load_bank()
 ALL_GROUPS = {"scope.groups": ["Pilot", "Workstations", "Servers"], "approval.types": ["security", "drivers"]}

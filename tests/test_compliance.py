@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.compliance import check
-from bot.policy import Policy
+from bot.policy.compliance import check
+from bot.policy.model import Policy
 from tests.policies import recommended_answers
 from tests.questionnaire_helpers import finish, live_prompt, question_id
 from tests.slack_driver import message_text

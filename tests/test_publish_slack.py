@@ -6,7 +6,7 @@ import json
 
 from sqlmodel import select
 
-from bot.sop import SECTIONS
+from bot.sop.document import SECTIONS
 from storage.models import PolicyVersion
 from tests.questionnaire_helpers import finish, live_prompt, stored_answers
 from tests.slack_driver import BotUnderTest, find_element, message_text, mrkdwn_texts

@@ -121,7 +121,7 @@ def test_a_reminder_missed_while_down_is_sent_at_start_if_still_useful(fake, db_
     clock.set(PILOT_START + timedelta(hours=1))  # down through both leads and the start of the Pilot window
     second = BotUnderTest(fake, db_url, clock, instance="second")
     try:
-        with caplog.at_level(logging.INFO, logger="bot.reminders"):
+        with caplog.at_level(logging.INFO, logger="bot.scheduling.reminders"):
             second.scheduler.advance(PILOT_START + timedelta(hours=1, seconds=1))
         (late,) = reminders(fake)
         assert "the patch window is open now" in message_text(late)  # the latest useful one, once
@@ -137,7 +137,7 @@ def test_reminders_no_longer_useful_after_downtime_are_skipped_with_a_log(fake, 
     clock.set(datetime(2026, 12, 14, 8, 0, tzinfo=UTC))  # every December window has ended; Servers' an hour ago
     second = BotUnderTest(fake, db_url, clock, instance="second")
     try:
-        with caplog.at_level(logging.INFO, logger="bot.reminders"):
+        with caplog.at_level(logging.INFO, logger="bot.scheduling.reminders"):
             second.scheduler.advance(datetime(2026, 12, 14, 8, 0, 1, tzinfo=UTC))
         (only,) = reminders(fake)
         assert "Acme - Servers window closed" in message_text(only)  # a check-in is useful for a day
@@ -274,3 +274,37 @@ def test_clients_with_the_same_windows_each_get_their_reminders(bot, fake, clock
     bot.scheduler.advance(PILOT_START)  # both clients' 24h and 1h leads and starts fall due together
     texts = [m["text"] for m in reminders(fake)]
     assert sum("Acme · Pilot" in t for t in texts) == 3 and sum("Globex · Pilot" in t for t in texts) == 3
+
+
+def test_jobs_stored_by_the_release_before_the_move_to_bot_scheduling_do_not_stop_the_scheduler(
+    fake, db_url, clock, caplog
+):
+    """Earlier releases pickled jobs as `bot.scheduler:_run_plan`: such a job is dropped and rebuilt from the tables."""
+    import pickle
+
+    from sqlalchemy import text
+
+    first = BotUnderTest(fake, db_url, clock, instance="first")
+    publish(first, fake)
+    first.scheduler.advance(PILOT_START - timedelta(hours=2))
+    with first.db.write() as session:
+        rows = session.exec(text("SELECT id, job_state FROM apscheduler_jobs")).all()  # type: ignore[call-overload]
+        assert rows
+        for job_id, blob in rows:
+            state = pickle.loads(blob)
+            state["func"] = state["func"].replace("bot.scheduling.scheduler:", "bot.scheduler:")
+            session.exec(  # type: ignore[call-overload]
+                text("UPDATE apscheduler_jobs SET job_state = :state WHERE id = :id"),
+                params={"state": pickle.dumps(state), "id": job_id},
+            )
+    first.stop()
+    second = BotUnderTest(fake, db_url, clock, instance="second")
+    try:
+        second.scheduler.advance(PILOT_END)
+        posted = ids(reminders(fake))
+        assert len(posted) == 4 and len(set(posted)) == 4  # every reminder of the window, once
+        with second.db.read() as session:
+            refs = [pickle.loads(b)["func"] for (b,) in session.exec(text("SELECT job_state FROM apscheduler_jobs"))]  # type: ignore[call-overload]
+        assert refs and all(ref.startswith("bot.scheduling.scheduler:") for ref in refs)
+    finally:
+        second.stop()

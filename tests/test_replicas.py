@@ -13,8 +13,8 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
-from bot.clock import SystemClock
-from bot.reminders import STALE_CLAIM
+from bot.kernel.clock import SystemClock
+from bot.scheduling.reminders import STALE_CLAIM
 from storage.models import Client, Reminder
 from tests.questionnaire_helpers import finish
 from tests.slack_driver import BotUnderTest

@@ -13,8 +13,8 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 from sqlmodel import select
 
-from bot.reports import Report, ReportPost
-from bot.views import Notice
+from bot.kernel.views import Notice
+from bot.reporting.reports import Report, ReportPost
 from handlers.reminders import SlackPoster
 from handlers.replies import Replies
 from handlers.scopes import FEATURE_SCOPES, REQUIRED_SCOPES, scopes_for

@@ -6,8 +6,8 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.policy import Policy
-from bot.sop import SECTIONS, DocumentMeta, Revision, render_sop, to_html, to_markdown
+from bot.policy.model import Policy
+from bot.sop.document import SECTIONS, DocumentMeta, Revision, render_sop, to_html, to_markdown
 from tests.policies import recommended_answers
 
 GOLDEN = Path(__file__).parent / "golden" / "reference_sop.md"

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.window_rule import parse_window_rule
-from bot.windows import next_occurrences, occurrences
+from bot.policy.window_rule import parse_window_rule
+from bot.policy.windows import next_occurrences, occurrences
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = datetime(2031, 1, 1, tzinfo=UTC)

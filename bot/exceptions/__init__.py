@@ -1,0 +1,1 @@
+"""Patch exceptions: the form, the approval rules and expiry reminders."""

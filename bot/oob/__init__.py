@@ -1,0 +1,1 @@
+"""Out-of-band reviews: triage and deploy deadlines, status steps, their reminders."""

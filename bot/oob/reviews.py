@@ -1,0 +1,513 @@
+"""Out-of-band patch reviews: opened per client with deadlines from its policy, moved step by step to closed.
+
+Deadlines: triage is due `oob.triage_time` after the review opens. Deployment is due at the policy's
+deadline for the severity tier; for Emergency, triage + `oob.deploy_time`, and never later than the
+Emergency tier. Reminders (in the shared Reminder ledger, subject "oob") go out before each deadline, at
+it, and ESCALATE_AFTER past it as an escalation in the channel and by DM to the SOP owner, until the stage
+is done or the review is closed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.kernel.actor import Actor
+from bot.kernel.clock import Clock
+from bot.kernel.durations import describe_duration, parse_duration
+from bot.kernel.lookup import find_client
+from bot.kernel.timezones import end_of_local_day
+from bot.kernel.versions import latest_version
+from bot.kernel.views import Notice, TableView
+from bot.policy.model import TIERS, Policy
+from bot.publishing.publisher import Publisher
+from bot.sop.document import local_formatter
+from storage.db import Database
+from storage.models import Client, OobEvent, OobReview, Reminder
+
+SEVERITIES = tuple(key for key, _name, _definition in TIERS)
+DEFAULT_SEVERITY = "critical"
+CLOSING = ("deployed", "mitigated", "exception", "not_affected")
+LABELS = {
+    "open": "Open",
+    "triaged": "Triaged",
+    "testing": "Testing",
+    "deployed": "Deployed",
+    "mitigated": "Mitigated",
+    "exception": "Exception",
+    "not_affected": "Not affected",
+}
+NEXT = {
+    "open": ("triaged", "testing", *CLOSING),
+    "triaged": ("testing", *CLOSING),
+    "testing": CLOSING,
+}
+ESCALATE_AFTER = timedelta(minutes=30)
+MAX_TITLE = 200
+_CVE = re.compile(r"\bcve-(\d{4})-(\d{4,})\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ReviewStep:
+    status: str
+    actor_name: str
+    at_local: str
+    note: str
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    """A review as its checklist message shows it."""
+
+    review_id: int
+    step: int
+    client_id: int
+    client_name: str
+    channel_id: str | None
+    message_ts: str | None
+    title: str
+    severity: str
+    status: str
+    triage_due: datetime
+    triage_due_local: str
+    deploy_due: datetime
+    deploy_due_local: str
+    triaged: bool
+    steps: tuple[ReviewStep, ...]
+    procedure: str  # the SOP's out-of-band section, in the adapter's format
+    mitigation: str = ""
+    mitigation_remove_by_local: str = ""
+
+    @property
+    def closed(self) -> bool:
+        return self.status in CLOSING
+
+    @property
+    def next_statuses(self) -> tuple[str, ...]:
+        return NEXT.get(self.status, ())
+
+
+@dataclass(frozen=True)
+class ReviewReminderView:
+    """One reminder about a review: in its channel, or (escalations) in the SOP owner's DM."""
+
+    reminder_id: int
+    kind: str  # "<stage>:<before|due|escalate|escalate-dm>"
+    channel_id: str | None
+    dm_user: str | None
+    owner_ids: tuple[str, ...]
+    review: ReviewView
+
+    @property
+    def stage(self) -> str:
+        return self.kind.split(":")[0]
+
+    @property
+    def moment(self) -> str:
+        return self.kind.split(":")[1]
+
+
+@dataclass(frozen=True)
+class Moved:
+    """The result of a status button: the review as it is now, and whether this click changed it."""
+
+    view: ReviewView
+    changed: bool
+    actor_name: str
+
+
+def deadlines(policy: Policy, severity: str, opened: datetime) -> tuple[datetime, datetime]:
+    """(triage due, deploy due) for a review of this severity opened at `opened`."""
+    triage = parse_duration(policy.value("oob.triage_time") or "4h")
+    tier = parse_duration(policy.value(f"sla.{severity}") or "48h")
+    if severity == "emergency":
+        deploy = min(triage + parse_duration(policy.value("oob.deploy_time") or "44h"), tier)
+    else:
+        deploy = tier
+    return opened + triage, opened + max(deploy, triage)
+
+
+def reminder_plan(review: OobReview, stage: str, opened: datetime, due: datetime) -> list[tuple[str, datetime]]:
+    """(kind, due) of one stage's reminders: before, at, and the escalation past the deadline."""
+    lead = min(max((due - opened) / 4, timedelta(hours=1)), timedelta(hours=24))
+    plan = [(f"{stage}:due", due), (f"{stage}:escalate", due + ESCALATE_AFTER)]
+    plan.append((f"{stage}:escalate-dm", due + ESCALATE_AFTER))
+    if due - lead > opened:
+        plan.insert(0, (f"{stage}:before", due - lead))
+    return plan
+
+
+def parse_open(text: str) -> tuple[str, str, bool]:
+    """'acme CVE-2026-1234 emergency' -> ('acme CVE-2026-1234', 'emergency', True): the severity is optional."""
+    words = text.split()
+    if words and words[-1].casefold() in SEVERITIES:
+        return " ".join(words[:-1]), words[-1].casefold(), True
+    return text.strip(), DEFAULT_SEVERITY, False
+
+
+def clean_title(title: str) -> str:
+    title = " ".join(title.split())[:MAX_TITLE]
+    return _CVE.sub(lambda m: f"CVE-{m.group(1)}-{m.group(2)}", title)
+
+
+class Reviews:
+    """Opens, moves and lists out-of-band reviews, and plans their reminders."""
+
+    def __init__(self, db: Database, clock: Clock, publisher: Publisher) -> None:
+        self.db = db
+        self.clock = clock
+        self.publisher = publisher
+
+    def open(self, actor: Actor, text: str, client_id: int | None = None) -> tuple[list[ReviewView], list[Notice]]:
+        """`oob <client|all> <title> [severity]`: one review per client (an open one of that title is reused).
+        With `client_id` (a form's choice), `text` is only `<title> [severity]`."""
+        rest, severity, given = parse_open(text)
+        now = self.clock.now()
+        with self.db.write() as session:
+            if client_id is not None:
+                chosen = next((c for c in self._reviewable(session) if c.id == client_id), None)
+                if chosen is None:
+                    return [], [
+                        Notice("That client has no published SOP (or was archived); no review opened.", "error")
+                    ]
+                title, clients = rest, [chosen]
+            elif rest.casefold().startswith("all ") or rest.casefold() == "all":
+                title = rest[3:]
+                clients = self._reviewable(session)
+                if not clients:
+                    return [], [Notice("No client has a published SOP yet, so there is nothing to review.", "error")]
+            else:
+                match = find_client(session, rest)
+                if match.client is None or match.client.kind != "client":
+                    hint = f" Did you mean {', '.join(match.suggestions)}?" if match.suggestions else ""
+                    word = rest.split()[0] if rest.split() else rest
+                    return [], [Notice(f"I don't know a client called '{word}'.{hint}", "error")]
+                title, clients = match.rest, [match.client]
+            title = clean_title(title)
+            if not title:
+                return [], [Notice("Name the patch or CVE: `/patchpolicy oob acme CVE-2026-1234 critical`.", "error")]
+            views: list[ReviewView] = []
+            notices: list[Notice] = []
+            reused: list[str] = []
+            for client in clients:
+                review, created = self._open_one(session, client, title, severity, actor, now)
+                if review is None:
+                    notices.append(Notice(f"{client.name} has no published SOP; no review opened there.", "warning"))
+                    continue
+                if not created:
+                    reused.append(client.name)
+                views.append(self._view(session, review))
+        opened = [v.client_name for v in views if v.client_name not in reused]
+        label = dict((k, n) for k, n, _ in TIERS)[severity]
+        if opened:
+            default = "" if given else " (add a severity word to choose another)"
+            notices.insert(
+                0,
+                Notice(
+                    f"Opened the out-of-band review '{title}' ({label}{default}) for {', '.join(opened)}.",
+                    "success",
+                ),
+            )
+        if reused:
+            notices.append(Notice(f"'{title}' is already under review for {', '.join(reused)}; nothing new opened."))
+        return views, notices
+
+    def reviewable_clients(self) -> list[tuple[int, str]]:
+        """(id, name) of every client a review can be opened for: published, not archived."""
+        with self.db.read() as session:
+            return [(c.id, c.name) for c in self._reviewable(session)]
+
+    @staticmethod
+    def _reviewable(session: Session) -> list[Client]:
+        return list(
+            session.exec(
+                select(Client)
+                .where(
+                    Client.kind == "client",
+                    col(Client.published_version).is_not(None),
+                    col(Client.archived_at).is_(None),
+                )
+                .order_by(Client.key)
+            ).all()
+        )
+
+    def _open_one(
+        self, session: Session, client: Client, title: str, severity: str, actor: Actor, now: datetime
+    ) -> tuple[OobReview | None, bool]:
+        key = title.casefold()
+        existing = session.exec(
+            select(OobReview).where(
+                OobReview.client_id == client.id, OobReview.title_key == key, col(OobReview.closed_at).is_(None)
+            )
+        ).first()
+        if existing is not None:
+            return existing, False
+        version = latest_version(session, client.id)
+        if version is None:
+            return None, False
+        triage_due, deploy_due = deadlines(Policy(version.answers), severity, now)
+        review = OobReview(
+            client_id=client.id,
+            version=version.version,
+            title=title,
+            title_key=key,
+            severity=severity,
+            opened_by=actor.id,
+            opened_at=now,
+            triage_due=triage_due,
+            deploy_due=deploy_due,
+            channel_id=client.channel_id,
+        )
+        session.add(review)
+        try:
+            with session.begin_nested():
+                session.flush()
+        except IntegrityError:  # the same review opened at the same moment by a repeated command
+            return session.exec(
+                select(OobReview).where(
+                    OobReview.client_id == client.id, OobReview.title_key == key, col(OobReview.closed_at).is_(None)
+                )
+            ).first(), False
+        session.add(
+            OobEvent(review_id=review.id, step=0, status="open", actor_id=actor.id, actor_name=actor.name, at=now)
+        )
+        for stage, due in (("triage", triage_due), ("deploy", deploy_due)):
+            for kind, when in reminder_plan(review, stage, now, due):
+                session.add(_reminder(review, kind, when, now, due))
+        session.flush()
+        return review, True
+
+    def record_post(self, review_id: int, channel: str, ts: str) -> None:
+        """Remember the checklist message, so each step can update it."""
+        with self.db.write() as session:
+            review = session.get(OobReview, review_id)
+            if review is not None and review.message_ts is None:
+                review.channel_id, review.message_ts = channel, ts
+                session.add(review)
+
+    def move(
+        self,
+        actor: Actor,
+        review_id: int,
+        step: int,
+        status: str,
+        note: str = "",
+        remove_by: datetime | None = None,
+    ) -> Moved | Notice:
+        """A status button: recorded once (a repeated or stale click changes nothing)."""
+        if status not in LABELS or status == "open":
+            return Notice("I don't know that status.", "error")
+        with self.db.write() as session:
+            return self.move_in(session, actor, review_id, step, status, note, remove_by)
+
+    def mitigate(
+        self, actor: Actor, review_id: int, step: int, what: str, remove_on: date | None
+    ) -> Moved | Notice | dict[str, str]:
+        """The Mitigated form: what is in place and the day it must be removed, bounded by the policy."""
+        now = self.clock.now()
+        errors = {} if what.strip() else {"what": "Say what the mitigation is."}
+        with self.db.write() as session:
+            review = session.get(OobReview, review_id)
+            version = latest_version(session, review.client_id) if review else None
+            if review is None or version is None:
+                return Notice("That review no longer exists.", "error")
+            policy = Policy(version.answers)
+            longest = parse_duration(policy.value("oob.mitigation_max") or "30d")
+            remove_by = end_of_local_day(remove_on, policy.timezone) if remove_on else None
+            if remove_by is None:
+                errors["remove_by"] = "Pick the day the mitigation must be removed or reviewed."
+            elif remove_by <= now:
+                errors["remove_by"] = "Pick a day in the future."
+            elif remove_by - now > longest + timedelta(days=1):
+                errors["remove_by"] = f"The policy allows a mitigation {describe_duration(longest)} at most."
+            if errors:
+                return errors
+            return self.move_in(session, actor, review_id, step, "mitigated", what, remove_by)
+
+    def move_in(
+        self,
+        session: Session,
+        actor: Actor,
+        review_id: int,
+        step: int,
+        status: str,
+        note: str = "",
+        remove_by: datetime | None = None,
+    ) -> Moved | Notice:
+        """`move` inside the caller's transaction (an exception closes its review in the same commit)."""
+        now = self.clock.now()
+        review = session.exec(select(OobReview).where(OobReview.id == review_id).with_for_update()).first()
+        if review is None:
+            return Notice("That review no longer exists.", "error")
+        if review.step != step or status not in NEXT.get(review.status, ()):
+            return Moved(self._view(session, review), False, actor.name)
+        review.step += 1
+        review.status = status
+        if review.triaged_at is None:
+            review.triaged_at = now
+        if status in CLOSING:
+            review.closed_at, review.closed_by = now, actor.id
+        if status == "mitigated":
+            review.mitigation, review.mitigation_remove_by = note.strip()[:2000], remove_by
+        session.add(review)
+        session.add(
+            OobEvent(
+                review_id=review.id,
+                step=review.step,
+                status=status,
+                actor_id=actor.id,
+                actor_name=actor.name,
+                at=now,
+                note=note.strip()[:2000],
+            )
+        )
+        self._cancel_done(session, review)
+        if status == "mitigated" and remove_by is not None:
+            self._plan_mitigation(session, review, now, remove_by)
+        session.flush()
+        return Moved(self._view(session, review), True, actor.name)
+
+    def _cancel_done(self, session: Session, review: OobReview) -> None:
+        stages = {"triage"} if review.closed_at is None else {"triage", "deploy"}
+        rows = session.exec(
+            select(Reminder).where(
+                Reminder.subject == "oob", Reminder.subject_id == review.id, Reminder.status == "planned"
+            )
+        ).all()
+        for row in rows:
+            if row.kind.split(":")[0] in stages:
+                row.status, row.note = "cancelled", f"review {LABELS[review.status].lower()}"
+                session.add(row)
+
+    def _plan_mitigation(self, session: Session, review: OobReview, now: datetime, remove_by: datetime) -> None:
+        plan = [("mitigation:before", remove_by - timedelta(days=1)), ("mitigation:due", remove_by)]
+        for kind, when in plan:
+            if when > now:
+                session.add(_reminder(review, kind, when, now, remove_by))
+
+    def view(self, review_id: int) -> ReviewView | None:
+        with self.db.read() as session:
+            review = session.get(OobReview, review_id)
+            return self._view(session, review) if review else None
+
+    def _view(self, session: Session, review: OobReview) -> ReviewView:
+        client = session.get(Client, review.client_id)
+        version = latest_version(session, client.id)
+        policy = Policy(version.answers) if version else Policy({})
+        local = local_formatter(policy.timezone)
+        events = session.exec(
+            select(OobEvent).where(OobEvent.review_id == review.id).order_by(col(OobEvent.step))
+        ).all()
+        steps = tuple(ReviewStep(e.status, e.actor_name, local(e.at), e.note) for e in events)
+        procedure = self.publisher.document(session, client, version, "mrkdwn").section("oob").body if version else ""
+        return ReviewView(
+            review_id=review.id,
+            step=review.step,
+            client_id=client.id,
+            client_name=client.name,
+            channel_id=review.channel_id,
+            message_ts=review.message_ts,
+            title=review.title,
+            severity=review.severity,
+            status=review.status,
+            triage_due=review.triage_due,
+            triage_due_local=local(review.triage_due),
+            deploy_due=review.deploy_due,
+            deploy_due_local=local(review.deploy_due),
+            triaged=review.triaged_at is not None,
+            steps=steps,
+            procedure=procedure,
+            mitigation=review.mitigation,
+            mitigation_remove_by_local=local(review.mitigation_remove_by, "%d %b %Y")
+            if review.mitigation_remove_by
+            else "",
+        )
+
+    # ----- reminders (the "oob" subject of the ledger) --------------------------------------------
+
+    def skip_reason(self, row: Reminder, now: datetime) -> str | None:
+        """Why a due reminder about a review should not be said, or None."""
+        with self.db.read() as session:
+            review = session.get(OobReview, row.subject_id)
+        if review is None:
+            return "the review is gone"
+        stage = row.kind.split(":")[0]
+        if stage == "mitigation":
+            return None if review.status == "mitigated" else "the mitigation is no longer in place"
+        if review.closed_at is not None:
+            return "the review is closed"
+        if stage == "triage" and review.triaged_at is not None:
+            return "triage is done"
+        return None
+
+    def reminder(self, row: Reminder) -> ReviewReminderView | None:
+        with self.db.read() as session:
+            review = session.get(OobReview, row.subject_id)
+            if review is None:
+                return None
+            view = self._view(session, review)
+            version = latest_version(session, review.client_id)
+        owners = tuple(Policy(version.answers).owner_ids) if version else ()
+        dm = row.kind.endswith(":escalate-dm")
+        if dm and not owners:
+            return None
+        if not dm and not view.channel_id:
+            return None
+        return ReviewReminderView(
+            row.id, row.kind, None if dm else view.channel_id, owners[0] if dm else None, owners, view
+        )
+
+    def open_list(self) -> TableView | Notice:
+        """`oob list`: open reviews across clients, overdue first, then by the next deadline."""
+        now = self.clock.now()
+        with self.db.read() as session:
+            rows = session.exec(
+                select(OobReview, Client)
+                .join(Client, col(Client.id) == col(OobReview.client_id))
+                .where(col(OobReview.closed_at).is_(None))
+            ).all()
+        if not rows:
+            return Notice("No out-of-band review is open.")
+        table = []
+        for review, client in rows:
+            stage, due = ("triage", review.triage_due) if review.triaged_at is None else ("deploy", review.deploy_due)
+            left = due - now
+            when = f"overdue by {_words(-left)}" if left < timedelta(0) else f"{_words(left)} left"
+            table.append(
+                (due, client.name, review.title, LABELS[review.status], review.severity.title(), f"{stage}: {when}")
+            )
+        table.sort(key=lambda r: r[0])
+        shown = tuple(r[1:] for r in table[:50])
+        footer = f"Showing 50 of {len(table)} open reviews." if len(table) > 50 else None
+        return TableView(
+            "Open out-of-band reviews", ("Client", "Review", "Status", "Severity", "Next deadline"), shown, footer
+        )
+
+
+def _reminder(review: OobReview, kind: str, due: datetime, now: datetime, deadline: datetime) -> Reminder:
+    """A ledger row about this review (subject "oob")."""
+    return Reminder(
+        client_id=review.client_id,
+        version=review.version,
+        subject="oob",
+        subject_id=review.id,
+        group_name="out-of-band",
+        occurrence=f"oob:{review.id}",
+        kind=kind,
+        due_at=due,
+        window_start=now,
+        window_end=deadline,
+    )
+
+
+def _words(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{max(minutes, 1)} min"
+    return describe_duration(
+        timedelta(hours=round(minutes / 60)) if minutes < 72 * 60 else timedelta(days=round(minutes / 1440))
+    )

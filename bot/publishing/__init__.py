@@ -1,0 +1,1 @@
+"""Publishing versions and reading them: show, list, history, diff, export."""

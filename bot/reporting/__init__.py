@@ -1,0 +1,1 @@
+"""Reports, window check-ins, policy reviews and the audit pack."""

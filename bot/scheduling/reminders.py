@@ -1,0 +1,378 @@
+"""Window reminders: planned from the published policy into the Reminder table, posted once through it.
+
+The table is the truth and the ledger: each (client, occurrence, kind) row is claimed with a conditional
+UPDATE before posting, so any number of processes post it once. A failed post goes back to `planned`
+with a backoff; a claim left by a crashed process is taken over after STALE_CLAIM, asking the poster
+first whether the message went out (Slack message metadata), so a crash never doubles a post.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import and_, or_, update
+from sqlmodel import Session, col, func, select
+
+from bot.kernel.clock import Clock
+from bot.kernel.durations import parse_duration
+from bot.policy.model import Policy
+from bot.policy.windows import occurrences
+from bot.sop.document import local_formatter
+from storage.db import Database
+from storage.models import Client, PolicyVersion, Reminder, WindowOutcome
+
+log = logging.getLogger(__name__)
+HORIZON = timedelta(days=45)
+CLOSE_USEFUL_FOR = timedelta(hours=24)
+CHASE_AFTER = timedelta(hours=12)  # an unanswered close check-in is chased once, by DM to the SOP owner
+STALE_CLAIM = timedelta(minutes=5)
+BATCH = 200
+MAX_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class ReminderView:
+    """One reminder, ready to be said."""
+
+    reminder_id: int
+    kind: str  # lead:<duration>, start, close
+    client_id: int
+    client_name: str
+    group: str
+    channel_id: str
+    start: datetime
+    end: datetime
+    local_start: str
+    local_end: str
+    reboot: str
+    deploy_by: str
+    notice: str
+    checkin: bool
+    owner_ids: tuple[str, ...] = ()
+
+
+class Poster(Protocol):
+    """Says reminders somewhere (Slack, the console). Raises on failure."""
+
+    def post(self, view: Any) -> tuple[str, str]:
+        """Post a ReminderView (or a subject's view) and return (channel, message ts)."""
+        ...
+
+    def find_posted(self, view: Any, since: datetime) -> tuple[str, str] | None:
+        """(channel, ts) if this reminder was already posted after `since` (a crash after posting)."""
+        ...
+
+
+class Subject(Protocol):
+    """Reminders about something other than a patch window (reviews, exceptions, reports), same ledger."""
+
+    def skip_reason(self, row: Reminder, now: datetime) -> str | None:
+        """Why this due reminder should not be said any more, or None."""
+        ...
+
+    def reminder(self, row: Reminder) -> Any | None:
+        """The view to post, or None when there is nowhere to post it."""
+        ...
+
+
+@dataclass
+class DispatchReport:
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+
+_POLICIES: OrderedDict[str, Policy] = OrderedDict()
+POLICY_CACHE = 256
+
+
+def policy_of(version: PolicyVersion) -> Policy:
+    """The policy of a published version; the most recently used few hundred are kept ready."""
+    key = json.dumps(version.answers, sort_keys=True)
+    policy = _POLICIES.get(key)
+    if policy is None:
+        policy = _POLICIES[key] = Policy(version.answers)
+        if len(_POLICIES) > POLICY_CACHE:
+            _POLICIES.popitem(last=False)
+    else:
+        _POLICIES.move_to_end(key)
+    return policy
+
+
+def plan_client(session: Session, client: Client, version: PolicyVersion, now: datetime) -> int:
+    """Bring the client's planned reminders in line with this version, up to HORIZON ahead."""
+    policy = policy_of(version)
+    wanted: dict[tuple[str, str], tuple[str, datetime, datetime, datetime]] = {}
+    if client.archived_at is None:
+        leads = [(f"lead:{lead}", parse_duration(lead)) for lead in policy.value("windows.reminder_leads") or []]
+        longest = max((d for _, d in leads), default=timedelta(0))
+        for group in policy.groups:
+            if group.rule is None:
+                continue
+            # from a day back: a window under way now still has its close check-in ahead
+            found = occurrences(
+                group.name,
+                group.rule,
+                policy.timezone,
+                now - MAX_WINDOW,
+                now + HORIZON + longest,
+                list(group.blackouts),
+            )
+            for occ in found:
+                kinds = [(kind, occ.start - lead) for kind, lead in leads] + [("start", occ.start)]
+                if policy.value("windows.close_checkin"):
+                    kinds += [("close", occ.end), ("chase", occ.end + CHASE_AFTER)]
+                for kind, due in kinds:
+                    if now <= due <= now + HORIZON:
+                        wanted[(occ.key, kind)] = (group.name, due, occ.start, occ.end)
+    rows = session.exec(
+        select(Reminder).where(Reminder.client_id == client.id, Reminder.subject == "window", Reminder.due_at >= now)
+    ).all()
+    existing = {(r.occurrence, r.kind): r for r in rows}
+    for key, row in existing.items():
+        if row.status == "planned" and key not in wanted:
+            row.status, row.note = "cancelled", f"not in v{version.version}"
+            session.add(row)
+        elif row.status == "planned" and row.version != version.version:
+            row.version = version.version
+            session.add(row)
+    added = [
+        Reminder(
+            client_id=client.id,
+            version=version.version,
+            group_name=group,
+            occurrence=occurrence,
+            kind=kind,
+            due_at=due,
+            window_start=start,
+            window_end=end,
+        )
+        for (occurrence, kind), (group, due, start, end) in wanted.items()
+        if (occurrence, kind) not in existing
+    ]
+    session.add_all(added)
+    session.flush()
+    return len(added)
+
+
+class Reminders:
+    """Plans and dispatches window reminders."""
+
+    def __init__(self, db: Database, clock: Clock, instance: str) -> None:
+        self.db = db
+        self.clock = clock
+        self.instance = instance
+        self.subjects: dict[str, Subject] = {}  # "window" rows are this class's own
+        self.planners: list[Callable[[Session, Client, PolicyVersion, datetime], int]] = []  # reports, reviews
+
+    # ----- planning -----------------------------------------------------------------------------
+
+    def plan_all(self) -> int:
+        """Extend every active client's plan to the horizon (run daily, and at start)."""
+        now = self.clock.now()
+        added = 0
+        with self.db.read() as session:
+            ids = session.exec(
+                select(Client.id).where(
+                    col(Client.published_version).is_not(None),
+                    col(Client.archived_at).is_(None),
+                    Client.kind == "client",
+                )
+            ).all()
+        for client_id in ids:
+            with self.db.write() as session:
+                client = session.get(Client, client_id)
+                version = session.exec(
+                    select(PolicyVersion).where(
+                        PolicyVersion.client_id == client_id, PolicyVersion.version == client.published_version
+                    )
+                ).first()
+                if version is not None:
+                    added += plan_client(session, client, version, now)
+                    added += sum(planner(session, client, version, now) for planner in self.planners)
+        return added
+
+    def cancel_client(self, session: Session, client_id: int, reason: str) -> int:
+        rows = session.exec(select(Reminder).where(Reminder.client_id == client_id, Reminder.status == "planned")).all()
+        for row in rows:
+            row.status, row.note = "cancelled", reason
+            session.add(row)
+        return len(rows)
+
+    def next_due(self) -> datetime | None:
+        """When dispatch should next run: the earliest planned reminder, retry or stale claim."""
+        with self.db.read() as session:
+            planned = session.exec(
+                select(func.min(func.coalesce(Reminder.next_attempt_at, Reminder.due_at))).where(
+                    Reminder.status == "planned"
+                )
+            ).one()
+            claimed = session.exec(select(func.min(Reminder.claimed_at)).where(Reminder.status == "claimed")).one()
+        candidates = [t for t in (planned, claimed + STALE_CLAIM if claimed else None) if t is not None]
+        return min(candidates) if candidates else None
+
+    # ----- dispatch -----------------------------------------------------------------------------
+
+    def dispatch(self, poster: Poster) -> DispatchReport:
+        """Post every reminder that is due and still useful; skip the rest with a log line."""
+        report = DispatchReport()
+        now = self.clock.now()
+        with self.db.read() as session:
+            due = session.exec(
+                select(Reminder)
+                .where(
+                    or_(
+                        and_(
+                            Reminder.status == "planned",
+                            Reminder.due_at <= now,
+                            or_(col(Reminder.next_attempt_at).is_(None), col(Reminder.next_attempt_at) <= now),
+                        ),
+                        and_(Reminder.status == "claimed", col(Reminder.claimed_at) <= now - STALE_CLAIM),
+                    )
+                )
+                .order_by(col(Reminder.due_at))
+                .limit(BATCH)
+            ).all()
+        latest = {}
+        for row in due:  # of several leads due at once for one window (the bot was down), say only the last
+            if row.kind not in {"close", "chase"} and row.subject == "window":
+                latest[(row.client_id, row.occurrence)] = row.id
+        for row in due:
+            subject = self.subjects.get(row.subject)
+            if subject is not None:
+                reason = self._archived(row) or subject.skip_reason(row, now)
+            else:
+                reason = self._not_useful(row, now, latest) or self._paused(row, now) or self._answered(row)
+            if reason is not None:
+                self._finish(row.id, "skipped", note=reason)
+                log.info("reminder %s (%s %s) skipped: %s", row.id, row.occurrence, row.kind, reason)
+                report.skipped += 1
+                continue
+            stale_since = row.claimed_at if row.status == "claimed" else None
+            if not self._claim(row, now):
+                continue  # another process has it
+            view = subject.reminder(row) if subject is not None else self.view(row.id)
+            if view is None:
+                self._finish(row.id, "skipped", note="nowhere to post it")
+                report.skipped += 1
+                continue
+            try:
+                found = poster.find_posted(view, stale_since) if stale_since else None
+                channel, ts = found or poster.post(view)
+            except Exception as err:
+                self._retry(row.id, row.attempts + 1, now, str(err))
+                log.warning("reminder %s failed (attempt %s): %s", row.id, row.attempts + 1, err)
+                report.failed += 1
+                continue
+            self._finish(row.id, "sent", channel=channel, ts=ts)
+            report.sent += 1
+        return report
+
+    def view(self, reminder_id: int) -> ReminderView | None:
+        with self.db.read() as session:
+            row = session.get(Reminder, reminder_id)
+            client = session.get(Client, row.client_id) if row else None
+            if row is None or client is None or not client.channel_id:
+                return None
+            version = session.exec(
+                select(PolicyVersion).where(PolicyVersion.client_id == client.id, PolicyVersion.version == row.version)
+            ).first()
+        policy = policy_of(version)
+        group = next((g for g in policy.groups if g.name == row.group_name), None)
+        local = local_formatter(policy.timezone)
+        return ReminderView(
+            reminder_id=row.id,
+            kind=row.kind,
+            client_id=client.id,
+            client_name=client.name,
+            group=row.group_name,
+            channel_id=client.channel_id,
+            start=row.window_start,
+            end=row.window_end,
+            local_start=local(row.window_start),
+            local_end=local(row.window_end, "%a %H:%M %Z"),
+            reboot=group.reboot if group else "Not specified",
+            deploy_by=policy.label("deployment.who"),
+            notice=policy.label("deployment.notice_method"),
+            checkin=row.kind == "close",
+            owner_ids=tuple(policy.owner_ids),
+        )
+
+    def _answered(self, row: Reminder) -> str | None:
+        """A chase is for a check-in nobody answered; one that was answered needs none."""
+        if row.kind != "chase":
+            return None
+        with self.db.read() as session:
+            found = session.exec(
+                select(WindowOutcome.id).where(
+                    WindowOutcome.client_id == row.client_id, WindowOutcome.occurrence == row.occurrence
+                )
+            ).first()
+        return "the check-in was answered" if found is not None else None
+
+    @staticmethod
+    def _not_useful(row: Reminder, now: datetime, latest: dict[tuple[int, str], int]) -> str | None:
+        if row.kind == "chase":
+            return "the chase is over a day late" if now >= row.due_at + CLOSE_USEFUL_FOR else None
+        if row.kind == "close":
+            return "the check-in is over a day late" if now >= row.window_end + CLOSE_USEFUL_FOR else None
+        if now >= row.window_end:
+            return "the window has already ended"
+        if latest.get((row.client_id, row.occurrence)) not in (None, row.id) and row.status == "planned":
+            return "a later reminder for the same window is due now"
+        return None
+
+    def _archived(self, row: Reminder) -> str | None:
+        with self.db.read() as session:
+            client = session.get(Client, row.client_id)
+        return "the client is archived" if client is None or client.archived_at is not None else None
+
+    def _paused(self, row: Reminder, now: datetime) -> str | None:
+        with self.db.read() as session:
+            client = session.get(Client, row.client_id)
+        if client is None or client.archived_at is not None:
+            return "the client is archived"
+        if client.paused_until is not None and client.paused_until > now:
+            return "reminders are paused"
+        return None
+
+    def _claim(self, row: Reminder, now: datetime) -> bool:
+        """Take the row for this process; exactly one process wins, on SQLite and PostgreSQL alike."""
+        with self.db.write() as session:
+            condition = (
+                (Reminder.status == "planned")
+                if row.status == "planned"
+                else and_(Reminder.status == "claimed", Reminder.claimed_at == row.claimed_at)
+            )
+            result = session.exec(  # type: ignore[call-overload]
+                update(Reminder)
+                .where(Reminder.id == row.id, condition)
+                .values(status="claimed", claimed_by=self.instance, claimed_at=now)
+            )
+            return result.rowcount == 1
+
+    def _retry(self, reminder_id: int, attempts: int, now: datetime, error: str) -> None:
+        backoff = timedelta(seconds=min(30 * 2 ** (attempts - 1), 900))
+        with self.db.write() as session:
+            session.exec(
+                update(Reminder)
+                .where(Reminder.id == reminder_id)
+                .values(  # type: ignore[call-overload]
+                    status="planned", attempts=attempts, next_attempt_at=now + backoff, note=error[:300]
+                )
+            )
+
+    def _finish(
+        self, reminder_id: int, status: str, note: str | None = None, channel: str | None = None, ts: str | None = None
+    ) -> None:
+        with self.db.write() as session:
+            values = {"status": status, "note": note}
+            if status == "sent":
+                values.update(sent_at=self.clock.now(), channel_id=channel, message_ts=ts)
+            session.exec(update(Reminder).where(Reminder.id == reminder_id).values(**values))  # type: ignore[call-overload]

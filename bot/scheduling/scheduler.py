@@ -1,0 +1,280 @@
+"""The scheduler: APScheduler 3 with a persistent job store in the bot's database, run by one replica.
+
+The truth lives in the Reminder table; the job store only holds three jobs, rebuilt from the tables at
+start: `pp-plan` (daily: extend every plan), `pp-next` (a date job at the earliest due reminder, re-armed
+after each run) and `pp-poll` (re-arms pp-next, so plans made by other replicas are seen). Replicas
+share one database, and APScheduler must not share a job store between running schedulers, so a lease
+row elects the one process that runs it; the reminder ledger keeps posts single even if two ever do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import apscheduler.executors.base as aps_executors
+import apscheduler.schedulers.base as aps_base
+from apscheduler.executors.debug import DebugExecutor
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import IntegrityError
+
+from bot.kernel.clock import Clock, SystemClock
+from bot.scheduling.reminders import Poster, Reminders
+from storage.db import Database
+from storage.models import SchedulerLease
+
+log = logging.getLogger(__name__)
+LEASE = "scheduler"
+LEASE_TTL = timedelta(seconds=60)
+_SERVICES: dict[str, SchedulerService] = {}  # jobs are pickled by reference; they find their service here
+
+
+def _run_plan(instance: str) -> None:
+    service = _SERVICES.get(instance)
+    if service is not None:
+        service.plan()
+
+
+def _run_dispatch(instance: str) -> None:
+    service = _SERVICES.get(instance)
+    if service is not None:
+        service.dispatch()
+
+
+def _run_poll(instance: str) -> None:
+    service = _SERVICES.get(instance)
+    if service is not None:
+        service.arm_next()
+
+
+class SchedulerService:
+    """Owns the lease, the APScheduler instance and its jobs, for one process."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        poster: Poster,
+        reminders: Reminders,
+        poll: timedelta = timedelta(minutes=1),
+        use_lease: bool = True,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.poster = poster
+        self.instance = reminders.instance
+        self.poll = poll
+        self.use_lease = use_lease
+        self.reminders = reminders  # the core's: its subjects (reviews, exceptions) are registered there
+        self.manual = not isinstance(clock, SystemClock)
+        self.scheduler: BaseScheduler | None = None
+        self._stop = threading.Event()
+        self._lock = threading.RLock()
+        _SERVICES[self.instance] = self
+
+    # ----- leadership ---------------------------------------------------------------------------
+
+    def hold_lease(self) -> bool:
+        """Take or renew the lease; True while this process is the one that schedules."""
+        if not self.use_lease:
+            return True
+        now = self.clock.now()
+        try:
+            with self.db.write() as session:
+                lease = session.get(SchedulerLease, LEASE)
+                if lease is None:
+                    session.add(SchedulerLease(name=LEASE, holder=self.instance, expires_at=now + LEASE_TTL))
+                    return True
+                if lease.holder == self.instance or lease.expires_at <= now:
+                    lease.holder, lease.expires_at = self.instance, now + LEASE_TTL
+                    session.add(lease)
+                    return True
+                return False
+        except IntegrityError:
+            return False
+
+    def lease_expiry(self) -> datetime | None:
+        with self.db.read() as session:
+            lease = session.get(SchedulerLease, LEASE)
+            return lease.expires_at if lease else None
+
+    def release_lease(self) -> None:
+        with self.db.write() as session:
+            lease = session.get(SchedulerLease, LEASE)
+            if lease is not None and lease.holder == self.instance:
+                session.delete(lease)
+
+    # ----- APScheduler --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Production: a thread keeps the lease and runs the scheduler while it holds it."""
+        threading.Thread(target=self._lease_loop, name="patchpolicy-lease", daemon=True).start()
+
+    def _lease_loop(self) -> None:
+        while not self._stop.is_set():
+            leader = self.hold_lease()
+            if leader and self.scheduler is None:
+                log.info("this process (%s) now runs the scheduler", self.instance)
+                self.begin()
+            elif not leader and self.scheduler is not None:
+                log.warning("lost the scheduler lease; stopping the scheduler here")
+                self._shutdown_scheduler()
+            self._stop.wait(LEASE_TTL.total_seconds() / 3)
+
+    def begin(self) -> None:
+        """Start APScheduler on the shared job store and rebuild its jobs from the tables."""
+        with self._lock:
+            executor = DebugExecutor() if self.manual else ThreadPoolExecutor(2)
+            kind = _SteppedScheduler if self.manual else BackgroundScheduler
+            self.scheduler = kind(
+                jobstores={"default": SQLAlchemyJobStore(engine=self.db.engine, tablename="apscheduler_jobs")},
+                executors={"default": executor},
+                job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+                timezone=UTC,
+            )
+            self.scheduler.start()
+            self.rebuild()
+
+    def _time(self) -> contextlib.AbstractContextManager[None]:
+        """APScheduler's view of the time: ours when the clock is manual."""
+        return _apscheduler_time(self.clock.now) if self.manual else contextlib.nullcontext()
+
+    def rebuild(self) -> None:
+        """Replace every job with the ones the tables call for (stale or unpicklable jobs are gone)."""
+        with self._lock, self._time():
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        assert self.scheduler is not None
+        now = self.clock.now()
+        self.scheduler.remove_all_jobs()
+        self.scheduler.add_job(
+            _run_plan,
+            CronTrigger(hour=0, minute=5, timezone=UTC),
+            args=[self.instance],
+            id="pp-plan",
+            replace_existing=True,
+        )
+        self.scheduler.add_job(
+            _run_plan, DateTrigger(now), args=[self.instance], id="pp-plan-now", replace_existing=True
+        )
+        self.scheduler.add_job(
+            _run_poll,
+            IntervalTrigger(seconds=self.poll.total_seconds(), start_date=now),
+            args=[self.instance],
+            id="pp-poll",
+            replace_existing=True,
+        )
+        self.arm_next()
+
+    def arm_next(self) -> None:
+        """Point pp-next at the earliest due reminder (now, if some are overdue)."""
+        with self._lock:
+            if self.scheduler is None:
+                return
+            due = self.reminders.next_due()
+            if due is None:
+                with contextlib.suppress(Exception):
+                    self.scheduler.remove_job("pp-next")
+                return
+            when = max(due, self.clock.now())
+            with self._time():
+                self.scheduler.add_job(
+                    _run_dispatch, DateTrigger(when), args=[self.instance], id="pp-next", replace_existing=True
+                )
+
+    def plan(self) -> None:
+        added = self.reminders.plan_all()
+        log.info("planned %s new reminders", added)
+        self.arm_next()
+
+    def dispatch(self) -> None:
+        report = self.reminders.dispatch(self.poster)
+        if report.sent or report.skipped or report.failed:
+            log.info("reminders: %s sent, %s skipped, %s to retry", report.sent, report.skipped, report.failed)
+        self.arm_next()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._shutdown_scheduler()
+        _SERVICES.pop(self.instance, None)
+
+    def _shutdown_scheduler(self) -> None:
+        with self._lock:
+            if self.scheduler is not None:
+                self.scheduler.shutdown(wait=False)
+                self.scheduler = None
+
+    # ----- manual clocks: tests and benchmarks run years of schedule in milliseconds ------------
+
+    def advance(self, until: datetime) -> None:
+        """Move the manual clock to `until`, running each job at its own time on the way."""
+        assert self.manual, "advance() drives a manual clock"
+        while True:
+            if not self.hold_lease():  # renewed at every step, as the lease thread does in real time
+                self._shutdown_scheduler()
+                expiry = self.lease_expiry()
+                if expiry is None or expiry >= until:
+                    self._set(until)
+                    return
+                self._set(expiry)  # the holder stopped renewing: wait out its lease, then take over
+                continue
+            if self.scheduler is None:
+                self.begin()
+            times = [j.next_run_time for j in self.scheduler.get_jobs() if j.next_run_time is not None]
+            upcoming = min(times, default=None)
+            last = upcoming is None or upcoming > until
+            self._set(until if last else max(upcoming, self.clock.now()))
+            if not self.hold_lease():
+                self._shutdown_scheduler()
+                return
+            self.run_pending()
+            self.arm_next()  # the synchronous executor ran pp-next before APScheduler retired it
+            if last:
+                return
+
+    def run_pending(self) -> None:
+        """Let APScheduler run every job due at the manual clock's time."""
+        with self._lock, _apscheduler_time(self.clock.now):
+            self.scheduler._process_jobs()
+
+    def _set(self, moment: datetime) -> None:
+        if moment > self.clock.now():
+            self.clock.set(moment)  # type: ignore[attr-defined]
+
+
+class _SteppedScheduler(BaseScheduler):
+    """APScheduler's own scheduler, without a thread: advance() steps it on a manual clock."""
+
+    def wakeup(self) -> None:
+        pass  # nothing sleeps; the next advance() step looks at the jobs again
+
+    def shutdown(self, wait: bool = True) -> None:
+        super().shutdown(wait=False)
+
+
+@contextlib.contextmanager
+def _apscheduler_time(now: Callable[[], datetime]) -> Iterator[None]:
+    """APScheduler 3 reads the wall clock itself; for a manual clock, it reads ours for one step."""
+
+    class _Clocked(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+            current = now()
+            return current.astimezone(tz) if tz else current.replace(tzinfo=None)
+
+    saved = aps_base.datetime, aps_executors.datetime
+    aps_base.datetime = aps_executors.datetime = _Clocked  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        aps_base.datetime, aps_executors.datetime = saved

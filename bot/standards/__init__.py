@@ -1,0 +1,1 @@
+"""MSP standards: templates, policies copied from a template or a client, syncs, policy files."""

@@ -23,7 +23,7 @@ from bot.kernel.views import (
     SummaryView,
     TableView,
 )
-from bot.oob.reviews import ReviewView
+from bot.oob.views import ReviewView
 
 _MARKS = {"info": "", "success": "✓ ", "warning": "! ", "error": "✗ "}
 BANNER = (

@@ -13,6 +13,7 @@ from bot.kernel.directory import Directory
 from bot.kernel.lookup import find_client
 from bot.kernel.views import Notice, Outcome
 from bot.oob.reviews import Reviews
+from bot.oob.subject import ReviewSubject
 from bot.publishing.publisher import Publisher
 from bot.publishing.reading import Reader
 from bot.questionnaire.engine import Questionnaire
@@ -45,7 +46,10 @@ class Core:
         self.policy_reviews = PolicyReviews(db, clock)
         self.audit = Audit(db, clock, self.reports, self.policy_reviews)
         self.reminders.subjects.update(
-            oob=self.reviews, exception=self.exceptions, report=self.reports, review=self.policy_reviews
+            oob=ReviewSubject(db, self.reviews.view_in),
+            exception=self.exceptions,
+            report=self.reports,
+            review=self.policy_reviews,
         )
         self.reminders.planners += [self.reports.plan, self.policy_reviews.plan]
         self.on_plan_changed: Callable[[], None] = lambda: None  # the scheduler re-arms itself here

@@ -14,7 +14,7 @@ from bot.kernel.actor import Actor
 from bot.kernel.clients import ClientNameError, clean_name
 from bot.kernel.escaping import mrkdwn
 from bot.kernel.views import ExportFile, Notice, Outcome
-from bot.oob.reviews import ReviewView
+from bot.oob.views import ReviewView
 from bot.reporting.reports import Report
 from handlers.audit_blocks import report_messages
 from handlers.deliver import deliver

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from bot.core import Core
 from bot.exceptions.service import ExceptionView
 from bot.kernel.views import Notice
-from bot.oob.reviews import Moved, ReviewView
+from bot.oob.views import Moved, ReviewView
 from handlers.blocks import notice_message
 from handlers.kit import SlackKit
 from handlers.oob_blocks import (

@@ -26,7 +26,8 @@ from slack_sdk.models.views import View
 from bot.exceptions.service import ExceptionForm, ExceptionReminderView, ExceptionView
 from bot.kernel.durations import describe_duration, parse_duration
 from bot.kernel.escaping import mrkdwn, truncate
-from bot.oob.reviews import LABELS, SEVERITIES, ReviewReminderView, ReviewView
+from bot.oob.rules import LABELS, SEVERITIES
+from bot.oob.views import ReviewReminderView, ReviewView
 from bot.sop.render import Safe, environment
 from handlers.blocks import MAX_SECTION, Message
 from handlers.sop_blocks import chunk_text

@@ -25,7 +25,7 @@ from bot.exceptions.service import ExceptionReminderView
 from bot.kernel.durations import describe_duration, parse_duration
 from bot.kernel.escaping import mrkdwn, truncate
 from bot.kernel.views import Notice, ShowView
-from bot.oob.reviews import ReviewReminderView
+from bot.oob.views import ReviewReminderView
 from bot.reporting.checkins import CheckinResult
 from bot.reporting.policy_reviews import ReviewDue
 from bot.reporting.reports import ReportPost

@@ -9,8 +9,6 @@ is done or the review is closed.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -23,135 +21,23 @@ from bot.kernel.lookup import find_client
 from bot.kernel.timezones import end_of_local_day
 from bot.kernel.versions import latest_version
 from bot.kernel.views import Notice, TableView
+from bot.oob.listing import open_reviews
+from bot.oob.rules import (
+    CLOSING,
+    LABELS,
+    NEXT,
+    clean_title,
+    deadlines,
+    ledger_row,
+    parse_open,
+    reminder_plan,
+)
+from bot.oob.views import Moved, ReviewStep, ReviewView
 from bot.policy.model import TIERS, Policy
 from bot.publishing.publisher import Publisher
 from bot.sop.document import local_formatter
 from storage.db import Database
 from storage.models import Client, OobEvent, OobReview, Reminder
-
-SEVERITIES = tuple(key for key, _name, _definition in TIERS)
-DEFAULT_SEVERITY = "critical"
-CLOSING = ("deployed", "mitigated", "exception", "not_affected")
-LABELS = {
-    "open": "Open",
-    "triaged": "Triaged",
-    "testing": "Testing",
-    "deployed": "Deployed",
-    "mitigated": "Mitigated",
-    "exception": "Exception",
-    "not_affected": "Not affected",
-}
-NEXT = {
-    "open": ("triaged", "testing", *CLOSING),
-    "triaged": ("testing", *CLOSING),
-    "testing": CLOSING,
-}
-ESCALATE_AFTER = timedelta(minutes=30)
-MAX_TITLE = 200
-_CVE = re.compile(r"\bcve-(\d{4})-(\d{4,})\b", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class ReviewStep:
-    status: str
-    actor_name: str
-    at_local: str
-    note: str
-
-
-@dataclass(frozen=True)
-class ReviewView:
-    """A review as its checklist message shows it."""
-
-    review_id: int
-    step: int
-    client_id: int
-    client_name: str
-    channel_id: str | None
-    message_ts: str | None
-    title: str
-    severity: str
-    status: str
-    triage_due: datetime
-    triage_due_local: str
-    deploy_due: datetime
-    deploy_due_local: str
-    triaged: bool
-    steps: tuple[ReviewStep, ...]
-    procedure: str  # the SOP's out-of-band section, in the adapter's format
-    mitigation: str = ""
-    mitigation_remove_by_local: str = ""
-
-    @property
-    def closed(self) -> bool:
-        return self.status in CLOSING
-
-    @property
-    def next_statuses(self) -> tuple[str, ...]:
-        return NEXT.get(self.status, ())
-
-
-@dataclass(frozen=True)
-class ReviewReminderView:
-    """One reminder about a review: in its channel, or (escalations) in the SOP owner's DM."""
-
-    reminder_id: int
-    kind: str  # "<stage>:<before|due|escalate|escalate-dm>"
-    channel_id: str | None
-    dm_user: str | None
-    owner_ids: tuple[str, ...]
-    review: ReviewView
-
-    @property
-    def stage(self) -> str:
-        return self.kind.split(":")[0]
-
-    @property
-    def moment(self) -> str:
-        return self.kind.split(":")[1]
-
-
-@dataclass(frozen=True)
-class Moved:
-    """The result of a status button: the review as it is now, and whether this click changed it."""
-
-    view: ReviewView
-    changed: bool
-    actor_name: str
-
-
-def deadlines(policy: Policy, severity: str, opened: datetime) -> tuple[datetime, datetime]:
-    """(triage due, deploy due) for a review of this severity opened at `opened`."""
-    triage = parse_duration(policy.value("oob.triage_time") or "4h")
-    tier = parse_duration(policy.value(f"sla.{severity}") or "48h")
-    if severity == "emergency":
-        deploy = min(triage + parse_duration(policy.value("oob.deploy_time") or "44h"), tier)
-    else:
-        deploy = tier
-    return opened + triage, opened + max(deploy, triage)
-
-
-def reminder_plan(review: OobReview, stage: str, opened: datetime, due: datetime) -> list[tuple[str, datetime]]:
-    """(kind, due) of one stage's reminders: before, at, and the escalation past the deadline."""
-    lead = min(max((due - opened) / 4, timedelta(hours=1)), timedelta(hours=24))
-    plan = [(f"{stage}:due", due), (f"{stage}:escalate", due + ESCALATE_AFTER)]
-    plan.append((f"{stage}:escalate-dm", due + ESCALATE_AFTER))
-    if due - lead > opened:
-        plan.insert(0, (f"{stage}:before", due - lead))
-    return plan
-
-
-def parse_open(text: str) -> tuple[str, str, bool]:
-    """'acme CVE-2026-1234 emergency' -> ('acme CVE-2026-1234', 'emergency', True): the severity is optional."""
-    words = text.split()
-    if words and words[-1].casefold() in SEVERITIES:
-        return " ".join(words[:-1]), words[-1].casefold(), True
-    return text.strip(), DEFAULT_SEVERITY, False
-
-
-def clean_title(title: str) -> str:
-    title = " ".join(title.split())[:MAX_TITLE]
-    return _CVE.sub(lambda m: f"CVE-{m.group(1)}-{m.group(2)}", title)
 
 
 class Reviews:
@@ -200,7 +86,7 @@ class Reviews:
                     continue
                 if not created:
                     reused.append(client.name)
-                views.append(self._view(session, review))
+                views.append(self.view_in(session, review))
         opened = [v.client_name for v in views if v.client_name not in reused]
         label = dict((k, n) for k, n, _ in TIERS)[severity]
         if opened:
@@ -277,7 +163,7 @@ class Reviews:
         )
         for stage, due in (("triage", triage_due), ("deploy", deploy_due)):
             for kind, when in reminder_plan(review, stage, now, due):
-                session.add(_reminder(review, kind, when, now, due))
+                session.add(ledger_row(review, kind, when, now, due))
         session.flush()
         return review, True
 
@@ -344,7 +230,7 @@ class Reviews:
         if review is None:
             return Notice("That review no longer exists.", "error")
         if review.step != step or status not in NEXT.get(review.status, ()):
-            return Moved(self._view(session, review), False, actor.name)
+            return Moved(self.view_in(session, review), False, actor.name)
         review.step += 1
         review.status = status
         if review.triaged_at is None:
@@ -369,7 +255,7 @@ class Reviews:
         if status == "mitigated" and remove_by is not None:
             self._plan_mitigation(session, review, now, remove_by)
         session.flush()
-        return Moved(self._view(session, review), True, actor.name)
+        return Moved(self.view_in(session, review), True, actor.name)
 
     def _cancel_done(self, session: Session, review: OobReview) -> None:
         stages = {"triage"} if review.closed_at is None else {"triage", "deploy"}
@@ -387,14 +273,14 @@ class Reviews:
         plan = [("mitigation:before", remove_by - timedelta(days=1)), ("mitigation:due", remove_by)]
         for kind, when in plan:
             if when > now:
-                session.add(_reminder(review, kind, when, now, remove_by))
+                session.add(ledger_row(review, kind, when, now, remove_by))
 
     def view(self, review_id: int) -> ReviewView | None:
         with self.db.read() as session:
             review = session.get(OobReview, review_id)
-            return self._view(session, review) if review else None
+            return self.view_in(session, review) if review else None
 
-    def _view(self, session: Session, review: OobReview) -> ReviewView:
+    def view_in(self, session: Session, review: OobReview) -> ReviewView:
         client = session.get(Client, review.client_id)
         version = latest_version(session, client.id)
         policy = Policy(version.answers) if version else Policy({})
@@ -427,87 +313,6 @@ class Reviews:
             else "",
         )
 
-    # ----- reminders (the "oob" subject of the ledger) --------------------------------------------
-
-    def skip_reason(self, row: Reminder, now: datetime) -> str | None:
-        """Why a due reminder about a review should not be said, or None."""
-        with self.db.read() as session:
-            review = session.get(OobReview, row.subject_id)
-        if review is None:
-            return "the review is gone"
-        stage = row.kind.split(":")[0]
-        if stage == "mitigation":
-            return None if review.status == "mitigated" else "the mitigation is no longer in place"
-        if review.closed_at is not None:
-            return "the review is closed"
-        if stage == "triage" and review.triaged_at is not None:
-            return "triage is done"
-        return None
-
-    def reminder(self, row: Reminder) -> ReviewReminderView | None:
-        with self.db.read() as session:
-            review = session.get(OobReview, row.subject_id)
-            if review is None:
-                return None
-            view = self._view(session, review)
-            version = latest_version(session, review.client_id)
-        owners = tuple(Policy(version.answers).owner_ids) if version else ()
-        dm = row.kind.endswith(":escalate-dm")
-        if dm and not owners:
-            return None
-        if not dm and not view.channel_id:
-            return None
-        return ReviewReminderView(
-            row.id, row.kind, None if dm else view.channel_id, owners[0] if dm else None, owners, view
-        )
-
     def open_list(self) -> TableView | Notice:
-        """`oob list`: open reviews across clients, overdue first, then by the next deadline."""
-        now = self.clock.now()
-        with self.db.read() as session:
-            rows = session.exec(
-                select(OobReview, Client)
-                .join(Client, col(Client.id) == col(OobReview.client_id))
-                .where(col(OobReview.closed_at).is_(None))
-            ).all()
-        if not rows:
-            return Notice("No out-of-band review is open.")
-        table = []
-        for review, client in rows:
-            stage, due = ("triage", review.triage_due) if review.triaged_at is None else ("deploy", review.deploy_due)
-            left = due - now
-            when = f"overdue by {_words(-left)}" if left < timedelta(0) else f"{_words(left)} left"
-            table.append(
-                (due, client.name, review.title, LABELS[review.status], review.severity.title(), f"{stage}: {when}")
-            )
-        table.sort(key=lambda r: r[0])
-        shown = tuple(r[1:] for r in table[:50])
-        footer = f"Showing 50 of {len(table)} open reviews." if len(table) > 50 else None
-        return TableView(
-            "Open out-of-band reviews", ("Client", "Review", "Status", "Severity", "Next deadline"), shown, footer
-        )
-
-
-def _reminder(review: OobReview, kind: str, due: datetime, now: datetime, deadline: datetime) -> Reminder:
-    """A ledger row about this review (subject "oob")."""
-    return Reminder(
-        client_id=review.client_id,
-        version=review.version,
-        subject="oob",
-        subject_id=review.id,
-        group_name="out-of-band",
-        occurrence=f"oob:{review.id}",
-        kind=kind,
-        due_at=due,
-        window_start=now,
-        window_end=deadline,
-    )
-
-
-def _words(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 60:
-        return f"{max(minutes, 1)} min"
-    return describe_duration(
-        timedelta(hours=round(minutes / 60)) if minutes < 72 * 60 else timedelta(days=round(minutes / 1440))
-    )
+        """`oob list`: open reviews across clients, overdue first (the listing lives in oob.listing)."""
+        return open_reviews(self.db, self.clock.now())

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from bot.kernel.clock import Clock
 from bot.kernel.lookup import find_client
 from bot.kernel.versions import latest_version
-from bot.oob.reviews import CLOSING, LABELS
+from bot.oob.rules import CLOSING, LABELS
 from bot.policy.model import TIERS, Policy
 from bot.policy.windows import occurrences
 from bot.sop.document import local_formatter

@@ -29,7 +29,7 @@ from bot.oob.views import ReviewReminderView
 from bot.reporting.checkins import CheckinResult
 from bot.reporting.policy_reviews import ReviewDue
 from bot.reporting.reports import ReportPost
-from bot.scheduling.reminders import ReminderView
+from bot.scheduling.ledger import ReminderView
 from bot.sop.render import Safe, environment
 from handlers.audit_blocks import report_messages, review_due_message
 from handlers.blocks import Message, notice_message

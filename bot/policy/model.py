@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from bot.kernel.durations import describe_duration, parse_duration
@@ -144,3 +146,13 @@ class Policy:
             label = question.choice(value).label if question and question.choice(value) else value
             rows.append([label, mode])
         return rows
+
+
+@lru_cache(maxsize=1024)
+def _policy_of_json(answers: str) -> Policy:
+    return Policy(json.loads(answers))
+
+
+def policy_from(answers: dict[str, Any]) -> Policy:
+    """The Policy of stored answers: the one cache of policies (bounded, thread-safe), keyed by their content."""
+    return _policy_of_json(json.dumps(answers, sort_keys=True, default=str))

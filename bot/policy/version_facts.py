@@ -8,7 +8,7 @@ from collections import OrderedDict
 from datetime import datetime
 
 from bot.policy.compliance import summary_lines
-from bot.policy.model import Policy
+from bot.policy.model import Policy, policy_from
 from storage.models import Client, PolicyVersion
 
 Facts = tuple[Policy, tuple[str, ...] | None]
@@ -42,4 +42,4 @@ def policy_of_version(client: Client, row: PolicyVersion) -> Policy:
     answers = dict(row.answers)
     if client.kind == "template":
         answers["client.name"] = f"{client.name} (MSP template)"
-    return Policy(answers)
+    return policy_from(answers)

@@ -16,7 +16,7 @@ from bot.kernel.views import Notice, Overview, Published, WindowLine
 from bot.policy import template_links
 from bot.policy.version_facts import VersionFacts
 from bot.questionnaire.engine import Questionnaire
-from bot.scheduling.reminders import plan_client
+from bot.scheduling.planning import plan_client
 from bot.sop.document import Document, DocumentMeta, Revision, document_dates, local_formatter, render_sop, to_markdown
 from bot.sop.exception_register import exception_register
 from storage.db import Database

@@ -8,157 +8,26 @@ first whether the message went out (Slack message metadata), so a crash never do
 
 from __future__ import annotations
 
-import json
 import logging
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
 
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, func, select
 
 from bot.kernel.clock import Clock
-from bot.kernel.durations import parse_duration
-from bot.policy.model import Policy
-from bot.policy.windows import occurrences
+from bot.policy.model import policy_from
+from bot.scheduling.ledger import DispatchReport, Poster, ReminderView, Subject
+from bot.scheduling.planning import plan_client
 from bot.sop.document import local_formatter
 from storage.db import Database
 from storage.models import Client, PolicyVersion, Reminder, WindowOutcome
 
 log = logging.getLogger(__name__)
-HORIZON = timedelta(days=45)
 CLOSE_USEFUL_FOR = timedelta(hours=24)
 CHASE_AFTER = timedelta(hours=12)  # an unanswered close check-in is chased once, by DM to the SOP owner
 STALE_CLAIM = timedelta(minutes=5)
 BATCH = 200
-MAX_WINDOW = timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class ReminderView:
-    """One reminder, ready to be said."""
-
-    reminder_id: int
-    kind: str  # lead:<duration>, start, close
-    client_id: int
-    client_name: str
-    group: str
-    channel_id: str
-    start: datetime
-    end: datetime
-    local_start: str
-    local_end: str
-    reboot: str
-    deploy_by: str
-    notice: str
-    checkin: bool
-    owner_ids: tuple[str, ...] = ()
-
-
-class Poster(Protocol):
-    """Says reminders somewhere (Slack, the console). Raises on failure."""
-
-    def post(self, view: Any) -> tuple[str, str]:
-        """Post a ReminderView (or a subject's view) and return (channel, message ts)."""
-        ...
-
-    def find_posted(self, view: Any, since: datetime) -> tuple[str, str] | None:
-        """(channel, ts) if this reminder was already posted after `since` (a crash after posting)."""
-        ...
-
-
-class Subject(Protocol):
-    """Reminders about something other than a patch window (reviews, exceptions, reports), same ledger."""
-
-    def skip_reason(self, row: Reminder, now: datetime) -> str | None:
-        """Why this due reminder should not be said any more, or None."""
-        ...
-
-    def reminder(self, row: Reminder) -> Any | None:
-        """The view to post, or None when there is nowhere to post it."""
-        ...
-
-
-@dataclass
-class DispatchReport:
-    sent: int = 0
-    skipped: int = 0
-    failed: int = 0
-
-
-_POLICIES: OrderedDict[str, Policy] = OrderedDict()
-POLICY_CACHE = 256
-
-
-def policy_of(version: PolicyVersion) -> Policy:
-    """The policy of a published version; the most recently used few hundred are kept ready."""
-    key = json.dumps(version.answers, sort_keys=True)
-    policy = _POLICIES.get(key)
-    if policy is None:
-        policy = _POLICIES[key] = Policy(version.answers)
-        if len(_POLICIES) > POLICY_CACHE:
-            _POLICIES.popitem(last=False)
-    else:
-        _POLICIES.move_to_end(key)
-    return policy
-
-
-def plan_client(session: Session, client: Client, version: PolicyVersion, now: datetime) -> int:
-    """Bring the client's planned reminders in line with this version, up to HORIZON ahead."""
-    policy = policy_of(version)
-    wanted: dict[tuple[str, str], tuple[str, datetime, datetime, datetime]] = {}
-    if client.archived_at is None:
-        leads = [(f"lead:{lead}", parse_duration(lead)) for lead in policy.value("windows.reminder_leads") or []]
-        longest = max((d for _, d in leads), default=timedelta(0))
-        for group in policy.groups:
-            if group.rule is None:
-                continue
-            # from a day back: a window under way now still has its close check-in ahead
-            found = occurrences(
-                group.name,
-                group.rule,
-                policy.timezone,
-                now - MAX_WINDOW,
-                now + HORIZON + longest,
-                list(group.blackouts),
-            )
-            for occ in found:
-                kinds = [(kind, occ.start - lead) for kind, lead in leads] + [("start", occ.start)]
-                if policy.value("windows.close_checkin"):
-                    kinds += [("close", occ.end), ("chase", occ.end + CHASE_AFTER)]
-                for kind, due in kinds:
-                    if now <= due <= now + HORIZON:
-                        wanted[(occ.key, kind)] = (group.name, due, occ.start, occ.end)
-    rows = session.exec(
-        select(Reminder).where(Reminder.client_id == client.id, Reminder.subject == "window", Reminder.due_at >= now)
-    ).all()
-    existing = {(r.occurrence, r.kind): r for r in rows}
-    for key, row in existing.items():
-        if row.status == "planned" and key not in wanted:
-            row.status, row.note = "cancelled", f"not in v{version.version}"
-            session.add(row)
-        elif row.status == "planned" and row.version != version.version:
-            row.version = version.version
-            session.add(row)
-    added = [
-        Reminder(
-            client_id=client.id,
-            version=version.version,
-            group_name=group,
-            occurrence=occurrence,
-            kind=kind,
-            due_at=due,
-            window_start=start,
-            window_end=end,
-        )
-        for (occurrence, kind), (group, due, start, end) in wanted.items()
-        if (occurrence, kind) not in existing
-    ]
-    session.add_all(added)
-    session.flush()
-    return len(added)
 
 
 class Reminders:
@@ -283,7 +152,7 @@ class Reminders:
             version = session.exec(
                 select(PolicyVersion).where(PolicyVersion.client_id == client.id, PolicyVersion.version == row.version)
             ).first()
-        policy = policy_of(version)
+        policy = policy_from(version.answers)
         group = next((g for g in policy.groups if g.name == row.group_name), None)
         local = local_formatter(policy.timezone)
         return ReminderView(

@@ -28,7 +28,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import IntegrityError
 
 from bot.kernel.clock import Clock, SystemClock
-from bot.scheduling.reminders import Poster, Reminders
+from bot.scheduling.ledger import Poster
+from bot.scheduling.reminders import Reminders
 from storage.db import Database
 from storage.models import SchedulerLease
 

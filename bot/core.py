@@ -10,7 +10,7 @@ from bot.exceptions.service import Exceptions
 from bot.kernel.actor import Actor
 from bot.kernel.clock import Clock
 from bot.kernel.directory import Directory
-from bot.kernel.lookup import find_client
+from bot.kernel.lookup import resolve_client
 from bot.kernel.views import Notice, Outcome
 from bot.oob.reviews import Reviews
 from bot.oob.subject import ReviewSubject
@@ -158,13 +158,12 @@ class Core:
 
     def edit(self, actor: Actor, client_name: str, context: dict[str, Any]) -> Outcome:
         with self.db.read() as session:
-            match = find_client(session, client_name)
+            match = resolve_client(session, client_name)
             client_id = match.client.id if match.client else None
         if client_id is None:
             if not client_name.strip():
                 return Outcome([Notice("Which client? `/patchpolicy edit <client>`.", "error")])
-            hint = f" Did you mean {', '.join(match.suggestions)}?" if match.suggestions else ""
-            return Outcome([Notice(f"I don't know a client called '{client_name.strip()}'.{hint}", "error")])
+            return Outcome([Notice(match.problem or "", "error")])
         return self.edit_client(actor, client_id, context)
 
     def edit_client(self, actor: Actor, client_id: int, context: dict[str, Any]) -> Outcome:

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from bot.kernel.actor import Actor
 from bot.kernel.clock import Clock
 from bot.kernel.durations import describe_duration, parse_duration
-from bot.kernel.lookup import find_client
+from bot.kernel.lookup import resolve_client
 from bot.kernel.timezones import end_of_local_day
 from bot.kernel.versions import latest_version
 from bot.kernel.views import Notice, TableView
@@ -87,13 +87,12 @@ class Exceptions:
             if review is not None:
                 client = session.get(Client, review.client_id)
             else:
-                match = find_client(session, client_name)
+                match = resolve_client(session, client_name, kind="client")
                 client = match.client
-                if client is None or client.kind != "client":
+                if client is None:
                     if not client_name.strip():
                         return Notice("Which client? `/patchpolicy exception <client>`.", "error")
-                    hint = f" Did you mean {', '.join(match.suggestions)}?" if match.suggestions else ""
-                    return Notice(f"I don't know a client called '{client_name.strip()}'.{hint}", "error")
+                    return Notice(match.problem or "", "error")
             version = latest_version(session, client.id)
             if version is None:
                 return Notice(f"{client.name} has no published SOP, so it has no exception rules yet.", "error")
@@ -204,10 +203,9 @@ class Exceptions:
             query = select(PatchException, Client).join(Client, col(Client.id) == col(PatchException.client_id))
             title = "Exceptions"
             if client_name.strip():
-                match = find_client(session, client_name)
+                match = resolve_client(session, client_name)
                 if match.client is None:
-                    hint = f" Did you mean {', '.join(match.suggestions)}?" if match.suggestions else ""
-                    return Notice(f"I don't know a client called '{client_name.strip()}'.{hint}", "error")
+                    return Notice(match.problem or "", "error")
                 query = query.where(PatchException.client_id == match.client.id)
                 title = f"{match.client.name}: exceptions"
             rows = session.exec(query.order_by(col(PatchException.expires_at))).all()

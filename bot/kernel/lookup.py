@@ -1,8 +1,13 @@
-"""Finding a client by the words a tech typed, and the SOP section those words are about."""
+"""Finding a client by the words a tech typed: its full name, or an unambiguous start of it, or its slug.
+
+`resolve_client` is the one place that decides which client the words name and, when none does, says so in
+words (`ClientMatch.problem`): unknown, with the closest names, or which of several it could be.
+"""
 
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
@@ -11,32 +16,70 @@ from bot.kernel.clients import ClientNameError, client_key
 from storage.models import Client
 
 MAX_NAME_WORDS = 6
+MIN_PREFIX = 2  # characters typed before a start of a name counts
+MAX_CANDIDATES = 5
+
+
+def slug_of(key: str) -> str:
+    """'acme corp.' -> 'acme-corp': how a name is written as one word."""
+    return re.sub(r"[\W_]+", "-", key).strip("-")
 
 
 @dataclass(frozen=True)
 class ClientMatch:
-    """The client found (with the words after its name), or the closest names when none matched."""
+    """The client found (with the words after its name), or why none was: the closest names, or the several
+    clients the words could mean."""
 
     client: Client | None
     rest: str
+    typed: str = ""
     suggestions: tuple[str, ...] = ()
+    candidates: tuple[str, ...] = ()
+
+    @property
+    def problem(self) -> str | None:
+        """What to tell the person when no client was found (plain text); None when one was."""
+        if self.client is not None:
+            return None
+        word = self.typed.split()[0] if self.typed.split() else ""
+        if not word:
+            return "Which client? Add its name, e.g. `/patchpolicy show acme`."
+        if self.candidates:
+            return f"Several clients start with '{word}': {', '.join(self.candidates)}. Type more of the name."
+        hint = f" Did you mean {', '.join(self.suggestions)}?" if self.suggestions else ""
+        return f"I don't know a client called '{word}'.{hint}"
 
 
-def find_client(session: Session, text: str) -> ClientMatch:
-    """The longest leading run of words that is a client's name: 'acme corp reboot' -> Acme Corp + 'reboot'."""
+def resolve_client(session: Session, text: str, kind: str | None = None) -> ClientMatch:
+    """The client the leading words name: the longest full name first ('acme corp reboot' -> Acme Corp +
+    'reboot'), else the one client whose name (or slug) starts with them ('acme reboot' -> Acme Corp when no
+    other client starts with 'acme'). `kind` limits the search to clients or templates."""
     words = text.split()
-    candidates: dict[str, str] = {}
+    query = select(Client)
+    if kind is not None:
+        query = query.where(Client.kind == kind)
+    typed: list[tuple[str, str]] = []  # (key of the leading words, the words after them), longest first
     for count in range(min(len(words), MAX_NAME_WORDS), 0, -1):
         try:
-            candidates[client_key(" ".join(words[:count]))] = " ".join(words[count:])
+            typed.append((client_key(" ".join(words[:count])), " ".join(words[count:])))
         except ClientNameError:
             continue
-    if candidates:
-        found = session.exec(select(Client).where(col(Client.key).in_(list(candidates)))).all()
-        if found:
-            best = max(found, key=lambda c: len(c.key))
-            return ClientMatch(best, candidates[best.key])
-    return ClientMatch(None, "", suggest_clients(session, text))
+    if typed:
+        exact = session.exec(query.where(col(Client.key).in_([key for key, _ in typed]))).all()
+        if exact:
+            best = max(exact, key=lambda c: len(c.key))
+            return ClientMatch(best, dict(typed)[best.key], text)
+        clients = session.exec(query).all()
+        for key, rest in typed:
+            if len(key) < MIN_PREFIX:
+                continue
+            started = [c for c in clients if c.key.startswith(key) or slug_of(c.key).startswith(slug_of(key))]
+            if len(started) == 1:
+                return ClientMatch(started[0], rest, text)
+            if started:
+                names = tuple(sorted(c.name for c in started))[:MAX_CANDIDATES]
+                return ClientMatch(None, "", text, candidates=names)
+    return ClientMatch(None, "", text, suggestions=suggest_clients(session, text))
 
 
 def suggest_clients(session: Session, text: str, limit: int = 3) -> tuple[str, ...]:
@@ -50,6 +93,4 @@ def suggest_clients(session: Session, text: str, limit: int = 3) -> tuple[str, .
         for key in difflib.get_close_matches(attempt, keys, n=limit, cutoff=0.6):
             if names[key] not in found:
                 found.append(names[key])
-        prefixed = [names[k] for k in keys if attempt and k.startswith(attempt)][:limit]
-        found += [n for n in prefixed if n not in found]
     return tuple(found[:limit])

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from bot.kernel.actor import Actor
 from bot.kernel.clock import Clock
 from bot.kernel.durations import describe_duration, parse_duration
-from bot.kernel.lookup import find_client
+from bot.kernel.lookup import resolve_client
 from bot.kernel.timezones import end_of_local_day
 from bot.kernel.versions import latest_version
 from bot.kernel.views import Notice, TableView
@@ -67,11 +67,9 @@ class Reviews:
                 if not clients:
                     return [], [Notice("No client has a published SOP yet, so there is nothing to review.", "error")]
             else:
-                match = find_client(session, rest)
-                if match.client is None or match.client.kind != "client":
-                    hint = f" Did you mean {', '.join(match.suggestions)}?" if match.suggestions else ""
-                    word = rest.split()[0] if rest.split() else rest
-                    return [], [Notice(f"I don't know a client called '{word}'.{hint}", "error")]
+                match = resolve_client(session, rest, kind="client")
+                if match.client is None:
+                    return [], [Notice(match.problem or "", "error")]
                 title, clients = match.rest, [match.client]
             title = clean_title(title)
             if not title:

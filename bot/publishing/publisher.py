@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from bot.kernel.actor import Actor
 from bot.kernel.clock import Clock
-from bot.kernel.lookup import find_client
+from bot.kernel.lookup import resolve_client
 from bot.kernel.questions import slug
 from bot.kernel.versions import latest_version
 from bot.kernel.views import Notice, Overview, Published, WindowLine
@@ -182,7 +182,7 @@ class Publisher:
                 return None, None
             client = session.get(Client, draft.client_id)
             return client, draft if draft.status == "complete" else None
-        match = find_client(session, client_name or "")
+        match = resolve_client(session, client_name or "")
         if match.client is None:
             return None, None
         draft = session.exec(
@@ -196,6 +196,4 @@ class Publisher:
     def _not_found(session: Session, client_name: str | None) -> str:
         if not client_name:
             return "Which client? `/patchpolicy publish <client>`."
-        suggestions = find_client(session, client_name).suggestions
-        hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else ""
-        return f"I don't know a client called '{client_name}'.{hint}"
+        return resolve_client(session, client_name).problem or ""

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, func, select
 
 from bot.kernel.actor import Actor
 from bot.kernel.clock import Clock
-from bot.kernel.lookup import ClientMatch, find_client
+from bot.kernel.lookup import ClientMatch, resolve_client
 from bot.kernel.questions import load_bank, slug
 from bot.kernel.versions import latest_version
 from bot.kernel.views import ExportFile, HomeView, Notice, SectionLink, ShowView, TableView
@@ -91,9 +91,9 @@ class Reader:
     def check(self, text: str) -> TableView | Notice:
         """`check <client>`: the verdicts for the published policy, or for the newest draft if none."""
         with self.db.read() as session:
-            match = find_client(session, text)
+            match = resolve_client(session, text)
             if match.client is None:
-                return Notice(_unknown(text, match), "error")
+                return Notice(match.problem or "", "error")
             row = latest_version(session, match.client.id)
             draft = session.exec(
                 select(Draft).where(Draft.client_id == match.client.id).order_by(col(Draft.updated_at).desc())
@@ -114,9 +114,9 @@ class Reader:
 
     def history(self, text: str) -> TableView | Notice:
         with self.db.read() as session:
-            match = find_client(session, text)
+            match = resolve_client(session, text)
             if match.client is None:
-                return Notice(_unknown(text, match), "error")
+                return Notice(match.problem or "", "error")
             versions = session.exec(
                 select(PolicyVersion)
                 .where(PolicyVersion.client_id == match.client.id)
@@ -139,9 +139,9 @@ class Reader:
     def diff(self, text: str) -> TableView | Notice:
         """`diff <client> [vA vB]`: what changed between two versions (default: the last two), answer by answer."""
         with self.db.read() as session:
-            match = find_client(session, text)
+            match = resolve_client(session, text)
             if match.client is None:
-                return Notice(_unknown(text, match), "error")
+                return Notice(match.problem or "", "error")
             wanted = match.rest.split()
             numbers = [int(m.group(1)) for w in wanted if (m := _VERSION.match(w))]
             if len(numbers) != len(wanted) or len(numbers) not in {0, 2}:
@@ -219,9 +219,9 @@ class Reader:
     @staticmethod
     def _published(session: Session, text: str) -> tuple[ClientMatch, PolicyVersion] | Notice:
         """The client the words name (with the words after its name) and its current version, or a notice."""
-        match = find_client(session, text)
+        match = resolve_client(session, text)
         if match.client is None:
-            return Notice(_unknown(text, match), "error")
+            return Notice(match.problem or "", "error")
         row = latest_version(session, match.client.id)
         if row is None:
             return Notice(f"{match.client.name} has no published SOP yet.")
@@ -248,10 +248,3 @@ def answer_changes(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, 
 def _owner_name(draft: Draft) -> str:
     user = (draft.context.get("user") or [{}])[0]
     return f"@{user.get('name') or draft.owner_id}"
-
-
-def _unknown(text: str, match: ClientMatch) -> str:
-    if not text.strip():
-        return "Which client? Add its name, e.g. `/patchpolicy show acme`."
-    hint = f" Did you mean {', '.join(match.suggestions)}?" if match.suggestions else ""
-    return f"I don't know a client called '{text.split()[0] if text.split() else text}'.{hint}"

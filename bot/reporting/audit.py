@@ -9,7 +9,7 @@ from markupsafe import Markup
 from sqlmodel import col, select
 
 from bot.kernel.clock import Clock
-from bot.kernel.lookup import find_client
+from bot.kernel.lookup import resolve_client
 from bot.kernel.questions import slug
 from bot.kernel.versions import latest_version
 from bot.kernel.views import ExportFile, Notice
@@ -37,11 +37,13 @@ class Audit:
         now = self.clock.now()
         fmt = environment("md").globals["fmt"]
         with self.db.read() as session:
-            match = find_client(session, text)
+            match = resolve_client(session, text, kind="client")
             client = match.client
-            current = latest_version(session, client.id) if client and client.kind == "client" else None
-            if client is None or current is None:
-                return Notice(f"I don't know a client with a published SOP called '{text.strip()}'.", "error")
+            if client is None:
+                return Notice(match.problem or "", "error")
+            current = latest_version(session, client.id)
+            if current is None:
+                return Notice(f"{client.name} has no published SOP yet, so there is nothing to audit.", "error")
             local = local_formatter(Policy(current.answers).timezone)
             versions = session.exec(
                 select(PolicyVersion).where(PolicyVersion.client_id == client.id).order_by(col(PolicyVersion.version))

@@ -13,7 +13,7 @@ from markupsafe import Markup
 from sqlmodel import Session, col, select
 
 from bot.kernel.clock import Clock
-from bot.kernel.lookup import find_client
+from bot.kernel.lookup import resolve_client
 from bot.kernel.versions import latest_version
 from bot.oob.rules import CLOSING, LABELS
 from bot.policy.model import TIERS, Policy
@@ -116,9 +116,9 @@ class Reports:
     def for_command(self, text: str) -> Report | str:
         """`report <client> [month]`: the report, or what is wrong with the request."""
         with self.db.read() as session:
-            match = find_client(session, text)
-            if match.client is None or match.client.kind != "client":
-                return f"I don't know a client called '{text.split()[0] if text.split() else text}'."
+            match = resolve_client(session, text, kind="client")
+            if match.client is None:
+                return match.problem or ""
             period = parse_period(match.rest, self.clock.now().date())
             if period is None:
                 return f"'{match.rest}' is not a month I understand: try `2026-12` or `december`."

@@ -9,7 +9,7 @@ from icalendar import Calendar, Event
 from sqlmodel import col, select
 
 from bot.kernel.clock import Clock
-from bot.kernel.lookup import find_client
+from bot.kernel.lookup import resolve_client
 from bot.kernel.questions import slug
 from bot.kernel.versions import latest_version
 from bot.kernel.views import ExportFile, Notice, TableView
@@ -41,10 +41,9 @@ class Schedule:
         if not words:
             return self._all_clients()
         with self.db.read() as session:
-            match = find_client(session, " ".join(words))
+            match = resolve_client(session, " ".join(words))
             if match.client is None:
-                hint = f" Did you mean {', '.join(match.suggestions)}?" if match.suggestions else ""
-                return Notice(f"I don't know a client called '{words[0]}'.{hint}", "error")
+                return Notice(match.problem or "", "error")
             row = latest_version(session, match.client.id)
             if row is None:
                 return Notice(f"{match.client.name} has no published SOP, so no windows yet.")
@@ -94,9 +93,9 @@ class Schedule:
         name, _, until_text = text.partition(" until ")
         now = self.clock.now()
         with self.db.write() as session:
-            match = find_client(session, name)
+            match = resolve_client(session, name)
             if match.client is None:
-                return Notice(f"I don't know a client called '{name.strip()}'.", "error")
+                return Notice(match.problem or "", "error")
             client = match.client
             until = FOREVER
             if until_text.strip():
@@ -116,9 +115,9 @@ class Schedule:
 
     def unpause(self, text: str) -> Notice:
         with self.db.write() as session:
-            match = find_client(session, text)
+            match = resolve_client(session, text)
             if match.client is None:
-                return Notice(f"I don't know a client called '{text.strip()}'.", "error")
+                return Notice(match.problem or "", "error")
             match.client.paused_until = None
             session.add(match.client)
         return Notice(f"Reminders for {match.client.name} are on again.", "success")
@@ -126,9 +125,9 @@ class Schedule:
     def archive(self, text: str) -> Notice:
         """Stop a client's reminders for good; its SOP versions are kept."""
         with self.db.write() as session:
-            match = find_client(session, text)
+            match = resolve_client(session, text)
             if match.client is None:
-                return Notice(f"I don't know a client called '{text.strip()}'.", "error")
+                return Notice(match.problem or "", "error")
             match.client.archived_at = self.clock.now()
             session.add(match.client)
             cancelled = self.reminders.cancel_client(session, match.client.id, "client archived")

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from bot.kernel.actor import Actor
 from bot.kernel.directory import Directory
-from bot.kernel.lookup import find_client
+from bot.kernel.lookup import resolve_client
 from bot.kernel.questions import slug
 from bot.kernel.versions import latest_version
 from bot.kernel.views import ExportFile, Notice, Outcome, TableView
@@ -55,11 +55,11 @@ class Standards:
     def new_from(self, actor: Actor, client_name: str, source_name: str, context: dict[str, Any]) -> Outcome:
         """`new <client> from <template or client>`: a draft pre-filled with the source's shared answers."""
         with self.db.read() as session:
-            match = find_client(session, source_name)
+            match = resolve_client(session, source_name)
             source = match.client
             if source is None or match.rest:
-                hint = f" Did you mean {', '.join(match.suggestions)}?" if match.suggestions else ""
-                return Outcome([Notice(f"I don't know a template or client called '{source_name}'.{hint}", "error")])
+                problem = match.problem or f"I don't know a template or client called '{source_name}'."
+                return Outcome([Notice(problem, "error")])
             row = latest_version(session, source.id)
             if row is None:
                 return Outcome([Notice(f"{source.name} has no published version to copy yet.", "error")])
@@ -71,11 +71,10 @@ class Standards:
     def sync(self, actor: Actor, client_name: str, context: dict[str, Any]) -> Outcome:
         """`sync <client>`: a draft with the template's newer answers where the client follows it."""
         with self.db.read() as session:
-            match = find_client(session, client_name)
+            match = resolve_client(session, client_name)
             client = match.client
             if client is None:
-                hint = f" Did you mean {', '.join(match.suggestions)}?" if match.suggestions else ""
-                return Outcome([Notice(f"I don't know a client called '{client_name.strip()}'.{hint}", "error")])
+                return Outcome([Notice(match.problem or "", "error")])
             current = latest_version(session, client.id)
             if client.template_id is None or current is None:
                 return Outcome(
@@ -124,11 +123,13 @@ class Standards:
     def export_yaml(self, client_name: str) -> ExportFile | Notice:
         """`export <client> yaml`: the published answers as a policy file."""
         with self.db.read() as session:
-            match = find_client(session, client_name)
+            match = resolve_client(session, client_name)
             client = match.client
-            row = latest_version(session, client.id) if client else None
-            if client is None or row is None:
-                return Notice(f"I don't know a published policy called '{client_name.strip()}'.", "error")
+            if client is None:
+                return Notice(match.problem or "", "error")
+            row = latest_version(session, client.id)
+            if row is None:
+                return Notice(f"{client.name} has no published policy to export yet.", "error")
             note = (
                 f"{client.name}{' (template)' if client.kind == 'template' else ''}, SOP v{row.version}, "
                 f"published {row.published_at:%Y-%m-%d} by {row.published_by_name}"

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from bot.commands import parse_command
+from bot.commands import parse_command, run
 from bot.core import Core, split_from
 from bot.exceptions.service import ExceptionForm
 from bot.kernel.actor import Actor
@@ -58,7 +58,7 @@ class Console:
             context = {}
             if cmd.name == "new" and cmd.args:  # suggest a channel named after the client
                 context["channel"] = LocalDirectory().channel(f"#{slug(split_from(cmd.args)[0])[:60]}-patching")
-            self.show(self.core.command(self.actor, cmd, context, format_name="md"))
+            self.show(run(self.core, self.actor, cmd, context, fmt="md"))
         elif self.offer is not None and words in {"resume", "start over"}:
             offer, self.offer = self.offer, None
             qn = self.core.questionnaire

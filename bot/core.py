@@ -1,11 +1,10 @@
-"""The core as adapters see it: one object holding the services, and the command dispatcher."""
+"""The core as adapters see it: one object holding every service, built once (the commands use it)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from bot.commands import Command, help_text, needs_editor, parse_command
 from bot.exceptions.service import Exceptions
 from bot.kernel.actor import Actor
 from bot.kernel.clock import Clock
@@ -30,7 +29,14 @@ from storage.db import Database
 class Core:
     """Everything the bot can do, with no knowledge of Slack or the terminal."""
 
-    def __init__(self, db: Database, clock: Clock, directory: Directory, instance: str = "local") -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        directory: Directory,
+        instance: str = "local",
+        editors: tuple[str, ...] = (),
+    ) -> None:
         self.db = db
         self.clock = clock
         self.questionnaire = Questionnaire(db, clock, directory)
@@ -52,88 +58,16 @@ class Core:
             review=self.policy_reviews,
         )
         self.reminders.planners += [self.reports.plan, self.policy_reviews.plan]
-        self.on_plan_changed: Callable[[], None] = lambda: None  # the scheduler re-arms itself here
-        self.editors: tuple[str, ...] = ()  # named in refusals; the adapter decides who is one
+        self.editors = editors  # named in refusals; the adapter decides who is one
+        self._plan_listeners: list[Callable[[], None]] = []
 
-    def command(
-        self, actor: Actor, command: Command | str, context: dict[str, Any] | None = None, format_name: str = "mrkdwn"
-    ) -> Outcome:
-        """Run one `/patchpolicy` command."""
-        cmd = parse_command(command) if isinstance(command, str) else command
-        if needs_editor(cmd) and not actor.editor:
-            return Outcome([self.refusal(cmd.name)])
-        if cmd.name == "new":
-            client_name, source = split_from(cmd.args)
-            if source:
-                return self.standards.new_from(actor, client_name, source, context or {})
-            return self.questionnaire.start(actor, cmd.args, context or {})
-        if cmd.name == "template":
-            return self.standards.template(actor, cmd.args, context or {})
-        if cmd.name == "sync":
-            return self.standards.sync(actor, cmd.args, context or {})
-        if cmd.name == "import":
-            return Outcome(
-                [
-                    Notice(
-                        "Share the policy file (.yaml) with me in a DM and I'll load it into a draft; "
-                        "on the command line, `patchpolicy import <file>` does the same."
-                    )
-                ]
-            )
-        if cmd.name == "resume":
-            return self.questionnaire.resume(actor, cmd.args or None)
-        if cmd.name == "publish":
-            return self.publish(actor, client_name=cmd.args)
-        if cmd.name == "edit":
-            return self.edit(actor, cmd.args, context or {})
-        if cmd.name == "show":
-            return Outcome([self.reader.show(cmd.args, format_name)])
-        if cmd.name == "list":
-            return Outcome([self.reader.clients()])
-        if cmd.name == "check":
-            return Outcome([self.reader.check(cmd.args)])
-        if cmd.name == "history":
-            return Outcome([self.reader.history(cmd.args)])
-        if cmd.name == "diff":
-            return Outcome([self.reader.diff(cmd.args)])
-        if cmd.name == "windows":
-            return Outcome([self.schedule.windows(cmd.args)])
-        if cmd.name in {"pause", "unpause", "archive"}:
-            result = getattr(self.schedule, cmd.name)(cmd.args)
-            self.on_plan_changed()
-            return Outcome([result])
-        if cmd.name == "oob":
-            if cmd.args.casefold() == "list":
-                return Outcome([self.reviews.open_list()])
-            views, notices = self.reviews.open(actor, cmd.args)
-            if views:
-                self.on_plan_changed()
-            return Outcome(list(notices), attachments=list(views))
-        if cmd.name == "report":
-            report = self.reports.for_command(cmd.args)
-            if isinstance(report, str):
-                return Outcome([Notice(report, "error")])
-            return Outcome(
-                [Notice(report.mrkdwn if format_name == "mrkdwn" else report.markdown)], attachments=[report]
-            )
-        if cmd.name == "audit":
-            return Outcome([self.audit.pack(cmd.args)])
-        if cmd.name == "exceptions":
-            return Outcome([self.exceptions.listing(cmd.args)])
-        if cmd.name == "exception":
-            found = self.exceptions.form(cmd.args)
-            if isinstance(found, Notice):
-                return Outcome([found])
-            return Outcome(attachments=[found])
-        if cmd.name == "export":
-            words = cmd.args.split()
-            given = len(words) > 1 and words[-1].casefold() in {"md", "html", "yaml", "yml"}
-            kind = words[-1].casefold() if given else "md"
-            name = " ".join(words[:-1]) if given else cmd.args
-            if kind in {"yaml", "yml"}:
-                return Outcome([self.standards.export_yaml(name)])
-            return Outcome([self.reader.export(name, kind)])
-        return Outcome([Notice(help_text(cmd.unknown))])
+    def on_plan_changed(self, listener: Callable[[], None]) -> None:
+        """Call `listener` whenever the reminder plan changes (the scheduler re-arms itself)."""
+        self._plan_listeners.append(listener)
+
+    def plan_changed(self) -> None:
+        for listener in self._plan_listeners:
+            listener()
 
     def refusal(self, what: str) -> Notice:
         ask = "Ask one of them or a workspace admin:" if self.editors else "Ask a workspace admin."
@@ -153,7 +87,7 @@ class Core:
             built_on = "\n".join(f"• {line}" for line in lines)
             text += f"\n{built_on}" if lines else " No client policy is built on it yet."
             return Outcome([Notice(text, "success")])
-        self.on_plan_changed()
+        self.plan_changed()
         return Outcome(published=result)
 
     def edit(self, actor: Actor, client_name: str, context: dict[str, Any]) -> Outcome:

@@ -25,7 +25,7 @@ from handlers import register_all
 from handlers.ack_first import AckFirstExecutor
 from handlers.after_ack import AfterAck
 from handlers.directory import SlackDirectory
-from handlers.editors import Editors
+from handlers.editors import Editors, editor_ids
 from handlers.kit import SlackKit
 from handlers.modals import ModalLane, modal_client
 from handlers.reminders import SlackPoster
@@ -92,15 +92,14 @@ def create_bot(
     )
     clock = clock or SystemClock()
     instance = instance or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-    editor_ids = tuple(part.strip() for part in settings.patchpolicy_editors.split(",") if part.strip())
-    workspace = Workspace(client, tuple(i for i in editor_ids if i.startswith("S")))
-    core = Core(db, clock, SlackDirectory(client, workspace), instance)
+    groups = tuple(i for i in editor_ids(settings.patchpolicy_editors) if i.startswith("S"))
+    workspace = Workspace(client, groups)
     editors = Editors(workspace, settings.patchpolicy_editors)
-    core.editors = editors.ids
+    core = Core(db, clock, SlackDirectory(client, workspace), instance, editors=editors.ids)
     modals = ModalLane(modal_client(client.token, settings.web_api_url() or None))
     kit = SlackKit(editors=editors, workspace=workspace, later=AfterAck(workers), modals=modals)
     register_all(app, core, kit)
     poll = timedelta(seconds=settings.reminder_poll_seconds)
     scheduler = SchedulerService(db, clock, SlackPoster(client), core.reminders, poll=poll, use_lease=use_lease)
-    core.on_plan_changed = scheduler.arm_next
+    core.on_plan_changed(scheduler.arm_next)
     return Bot(app, core, scheduler, workers, kit)

@@ -7,7 +7,8 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.commands import Command, needs_editor, parse_command
+from bot.commands import Ack as Kind
+from bot.commands import Command, ack_of, needs_editor, parse_command, refusal_word, run
 from bot.core import Core, split_from
 from bot.exceptions.service import ExceptionForm
 from bot.kernel.actor import Actor
@@ -35,28 +36,27 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
         cmd = parse_command(body.get("text", ""))
         actor = Actor(body["user_id"], body.get("user_name") or body["user_id"])
         replies = Replies(respond, client, actor.id)
+        kind = ack_of(cmd)
         if needs_editor(cmd) and not kit.editors.is_editor(actor.id):
-            ack(**render(core.refusal(cmd.name if cmd.name in {"edit", "publish"} else "change")).as_kwargs())
-        elif cmd.name in {"new", "resume", "edit", "sync"} or (cmd.name == "template" and needs_editor(cmd)):
+            ack(**render(core.refusal(refusal_word(cmd))).as_kwargs())
+        elif kind is Kind.DM:
             if _ack_dm(ack, cmd):
                 later.run(_in_dm, body, client, core, kit, cmd, actor)
-        elif cmd.name == "publish":
+        elif kind is Kind.PUBLISH:
             ack(text=f"Publishing {mrkdwn(cmd.args) or 'the SOP'}…")
             later.run(_publish, client, core, kit, cmd, actor, replies)
-        elif cmd.name == "oob" and needs_editor(cmd) and not cmd.args.strip():
+        elif kind is Kind.FORM and cmd.name == "oob":
             ack()
             kit.modals.open(body["trigger_id"], oob_form(), respond)
-        elif cmd.name == "oob" and needs_editor(cmd):
+        elif kind is Kind.FORM:
+            _exception(ack, body, core, cmd, actor, kit, respond)
+        elif kind is Kind.REVIEWS:
             ack(text="Opening the out-of-band review…")
             later.run(_oob, client, core, kit, cmd, actor, replies)
-        elif cmd.name == "exception":
-            _exception(ack, body, core, cmd, actor, kit, respond)
-        elif cmd.name == "report":
+        elif kind is Kind.REPORT:
             ack(text="Preparing the report…")
             later.run(_report, client, core, cmd, actor, replies)
-        elif cmd.name in {"export", "windows", "audit"} and (
-            cmd.name in {"export", "audit"} or cmd.args.split()[-1:] == ["ics"]
-        ):
+        elif kind is Kind.FILE:
             ack(text="Preparing the file…")
             later.run(_file, client, core, cmd, actor, replies)
         else:  # reading: ack at once, then answer through the response_url
@@ -65,13 +65,13 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
 
 
 def _publish(client: WebClient, core: Core, kit: SlackKit, cmd: Command, actor: Actor, replies: Replies) -> None:
-    outcome = core.command(slack_actor(kit.workspace, actor.id, actor.name), cmd)
+    outcome = run(core, slack_actor(kit.workspace, actor.id, actor.name), cmd)
     notices = [post_version(client, core, outcome.published)] if outcome.published else outcome.replies
     _respond(replies, Outcome(list(notices)))
 
 
 def _report(client: WebClient, core: Core, cmd: Command, actor: Actor, replies: Replies) -> None:
-    outcome = core.command(actor, cmd)
+    outcome = run(core, actor, cmd)
     reports = outcome.attached(Report)
     if not reports:
         _respond(replies, outcome)
@@ -85,7 +85,7 @@ def _report(client: WebClient, core: Core, cmd: Command, actor: Actor, replies: 
 
 
 def _file(client: WebClient, core: Core, cmd: Command, actor: Actor, replies: Replies) -> None:
-    reply = core.command(actor, cmd).replies[0]
+    reply = run(core, actor, cmd).replies[0]
     if isinstance(reply, ExportFile):
         client.files_upload_v2(
             channel=open_dm(client, actor.id), content=reply.content, filename=reply.filename, title=reply.title
@@ -95,7 +95,7 @@ def _file(client: WebClient, core: Core, cmd: Command, actor: Actor, replies: Re
 
 
 def _read(core: Core, cmd: Command, actor: Actor, replies: Replies) -> None:
-    _respond(replies, core.command(actor, cmd))
+    _respond(replies, run(core, actor, cmd))
 
 
 def _ack_dm(ack: Ack, cmd: Command) -> bool:
@@ -122,12 +122,12 @@ def _in_dm(body: dict[str, Any], client: WebClient, core: Core, kit: SlackKit, c
     """Hold the conversation the command starts or resumes in the user's DM."""
     actor = slack_actor(kit.workspace, actor.id, actor.name)
     context = channel_context(body.get("channel_id", ""), body.get("channel_name"))
-    deliver(client, core.questionnaire, core.command(actor, cmd, context), open_dm(client, actor.id))
+    deliver(client, core.questionnaire, run(core, actor, cmd, context), open_dm(client, actor.id))
 
 
 def _oob(client: WebClient, core: Core, kit: SlackKit, cmd: Command, actor: Actor, replies: Replies) -> None:
     """`oob <client|all> <title> [severity]` opens reviews and posts their checklists."""
-    outcome = core.command(slack_actor(kit.workspace, actor.id, actor.name, kit.editors), cmd)
+    outcome = run(core, slack_actor(kit.workspace, actor.id, actor.name, kit.editors), cmd)
     _respond(replies, Outcome(list(outcome.replies) + post_reviews(client, core, outcome.attached(ReviewView))))
 
 
@@ -135,7 +135,7 @@ def _exception(
     ack: Ack, body: dict[str, Any], core: Core, cmd: Command, actor: Actor, kit: SlackKit, respond: Respond
 ) -> None:
     """`exception <client>`: the exception form (opened at once), or why it can't open."""
-    outcome = core.command(actor, cmd)
+    outcome = run(core, actor, cmd)
     forms = outcome.attached(ExceptionForm)
     if not forms:
         ack(**render(outcome.replies[0]).as_kwargs())

@@ -5,11 +5,16 @@ from __future__ import annotations
 from handlers.workspace import Workspace
 
 
+def editor_ids(configured: str) -> tuple[str, ...]:
+    """PATCHPOLICY_EDITORS as ids: users (U..., W...) and user groups (S...)."""
+    return tuple(part.strip() for part in configured.split(",") if part.strip())
+
+
 class Editors:
     """Answers 'is this user an editor?' from the workspace cache: never a Slack call, so it is safe before an ack."""
 
     def __init__(self, workspace: Workspace, configured: str) -> None:
-        self.ids = tuple(part.strip() for part in configured.split(",") if part.strip())
+        self.ids = editor_ids(configured)
         self.workspace = workspace
 
     @property

@@ -115,7 +115,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
                 )
             return
         client.chat_postMessage(channel=channel, thread_ts=ts, **step_reply(moved.view, user).as_kwargs())
-        core.on_plan_changed()
+        core.plan_changed()
 
     @app.action(_SIMPLE_STEP)
     @later.listener
@@ -190,7 +190,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
         dm = open_dm(client, user["id"])
         for notice in notices:
             client.chat_postMessage(channel=dm, **notice_message(notice).as_kwargs())
-        core.on_plan_changed()
+        core.plan_changed()
 
     @app.view(EXCEPTION_FORM)
     def recorded(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -218,4 +218,4 @@ def say_exception(client: WebClient, core: Core, result: ExceptionView, user: st
         if review is not None:
             client.chat_update(channel=meta["ch"], ts=meta["t"], **review_message(review).as_kwargs())
             client.chat_postMessage(channel=meta["ch"], thread_ts=meta["t"], **step_reply(review, user).as_kwargs())
-    core.on_plan_changed()
+    core.plan_changed()

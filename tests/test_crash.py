@@ -25,6 +25,7 @@ from tests.slack_driver import SIGNING_SECRET, BotUnderTest
 from tests.test_serve import free_port
 
 ROUNDS = 6
+STEP_TIMEOUT = 20  # seconds for a restarted process to post its next prompt (a loaded CI machine is slow)
 EVENT_IDS = itertools.count(1)  # one sequence across restarts: Slack never reuses an event id
 
 
@@ -85,7 +86,7 @@ def step(fake, act) -> None:  # type: ignore[no-untyped-def]
         current = {"ts": None}
     before = current["ts"]
     act(current)
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + STEP_TIMEOUT
     while time.monotonic() < deadline:
         try:
             if live_prompt(fake)["ts"] != before:
@@ -93,6 +94,17 @@ def step(fake, act) -> None:  # type: ignore[no-untyped-def]
         except AssertionError:
             pass
         time.sleep(0.01)
+
+
+def wait_for_question(fake, timeout: float = STEP_TIMEOUT) -> None:
+    """Until the newest message in the DM is a question with its buttons (not a notice before it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        posts = fake.posts("DUTECH")
+        if posts and any(b.get("type") == "actions" for b in posts[-1].get("blocks") or []):
+            return
+        time.sleep(0.01)
+    raise AssertionError("the restarted bot never asked its next question")
 
 
 def wait_for_posts(fake, count: int, timeout: float = 5.0) -> None:
@@ -127,6 +139,7 @@ def test_sigkill_during_the_questionnaire_and_publishing_loses_nothing(fake, tmp
         if call.args.get("channel") == "DUTECH" and " of " in (call.args.get("text") or ""):
             with contextlib.suppress(AssertionError):
                 asked.add(question_id({"blocks": blocks, "text": call.args["text"]}))
+    wait_for_question(fake)  # the last resume's question, posted after its "Picking up" notice
     current = question_id(live_prompt(fake))
     moved_past = {q for q in asked if q != current}
     assert len(moved_past) >= ROUNDS + 2  # the run did move through the questionnaire across the kills

@@ -326,5 +326,6 @@ def run(
 
 def readme_table() -> str:
     """The README's command table (a test keeps the README equal to it)."""
-    rows = [f"| `/patchpolicy {usage}` | {what} |" for usage, what in HELP]
+    pipe = "\\|"  # a | inside a table cell, even in code
+    rows = ["| `/patchpolicy " + usage.replace("|", pipe) + f"` | {what} |" for usage, what in HELP]
     return "\n".join(["| command | what it does |", "|---|---|", *rows])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -25,6 +26,7 @@ from slack_sdk.models.blocks import (
 
 from bot.kernel.escaping import mrkdwn, truncate
 from bot.kernel.views import ClosedPrompt, Notice, QuestionView, ResumeOffer, SummaryView
+from bot.sop.render import Safe
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -52,6 +54,11 @@ class Message:
 
     def as_kwargs(self) -> dict[str, Any]:
         return {"text": self.text, "blocks": [b.to_dict() for b in self.blocks]}
+
+
+def your_time(moment: datetime, fallback: str) -> Safe:
+    """Slack's date token: the moment in each reader's own time zone (the fallback where Slack can't)."""
+    return Safe(f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{mrkdwn(fallback)}>")
 
 
 def encode(draft_id: int, seq: int, question_id: str = "", value: str = "") -> str:

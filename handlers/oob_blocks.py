@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -29,7 +28,7 @@ from bot.kernel.escaping import mrkdwn, truncate
 from bot.oob.rules import LABELS, SEVERITIES
 from bot.oob.views import ReviewReminderView, ReviewView
 from bot.sop.render import Safe, environment
-from handlers.blocks import MAX_SECTION, Message
+from handlers.blocks import MAX_SECTION, Message, your_time
 from handlers.sop_blocks import chunk_text
 
 OOB_FORM = "pp_oob_open"
@@ -44,10 +43,6 @@ _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 def mention(user_id: str) -> Safe:
     """A mention of a Slack user id; anything that is not one is shown as plain, escaped text."""
     return Safe(f"<@{user_id}>") if _USER_ID.match(user_id) else Safe(mrkdwn(user_id))
-
-
-def your_time(moment: datetime, fallback: str) -> Safe:
-    return Safe(f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{mrkdwn(fallback)}>")
 
 
 def review_message(view: ReviewView) -> Message:

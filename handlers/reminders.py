@@ -30,9 +30,9 @@ from bot.reporting.checkins import CheckinResult
 from bot.reporting.policy_reviews import ReviewDue
 from bot.reporting.reports import ReportPost
 from bot.scheduling.ledger import ReminderView
-from bot.sop.render import Safe, environment
+from bot.sop.render import environment
 from handlers.audit_blocks import report_messages, review_due_message
-from handlers.blocks import Message, notice_message
+from handlers.blocks import Message, notice_message, your_time
 from handlers.kit import SlackKit
 from handlers.membership import ensure_member
 from handlers.oob_blocks import exception_reminder_message, review_reminder_message
@@ -45,10 +45,6 @@ EVENT_TYPE = "patchpolicy_reminder"  # reports and policy reviews carry their ow
 FAILURES_FORM = "pp_checkin_failures"
 
 
-def reader_token(moment: datetime, fallback: str) -> Safe:
-    return Safe(f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{mrkdwn(fallback)}>")
-
-
 def reminder_message(view: ReminderView) -> Message:
     lead = describe_duration(parse_duration(view.kind.split(":", 1)[1])) if view.kind.startswith("lead:") else ""
     text = (
@@ -57,8 +53,8 @@ def reminder_message(view: ReminderView) -> Message:
         .render(
             view=view,
             lead=lead,
-            reader_start=reader_token(view.start, view.local_start),
-            reader_end=reader_token(view.end, view.local_end),
+            reader_start=your_time(view.start, view.local_start),
+            reader_end=your_time(view.end, view.local_end),
         )
         .strip()
     )

@@ -14,7 +14,7 @@ from slack_sdk.models.blocks import (
 
 from bot.kernel.escaping import mrkdwn, truncate
 from bot.kernel.views import Overview, PublishOffer, ShowView, TableView, WindowLine
-from handlers.blocks import MAX_SECTION, MESSAGE_TEXT_BUDGET, Message
+from handlers.blocks import MAX_SECTION, MESSAGE_TEXT_BUDGET, Message, your_time
 
 MESSAGE_BLOCKS = 45
 SHOW_BODY_LIMIT = 8_000
@@ -70,9 +70,7 @@ def document_messages(client_name: str, version: int, document: tuple[tuple[str,
 
 def reader_time(line: WindowLine) -> str:
     """The window in the client's time, and in each reader's own time through Slack's date token."""
-    epoch = int(line.start.timestamp())
-    token = f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{mrkdwn(line.local)}>"
-    return f"• *{mrkdwn(line.group)}*: {mrkdwn(line.local)} (your time: {token})"
+    return f"• *{mrkdwn(line.group)}*: {mrkdwn(line.local)} (your time: {your_time(line.start, line.local)})"
 
 
 def overview_blocks(overview: Overview) -> list[Block]:

@@ -189,7 +189,7 @@ def test_the_out_of_band_form_finds_any_client_among_many_by_typing(bot, fake):
 def test_a_long_report_goes_on_in_the_thread_of_its_post(fake):
     fake.add_channel("C0RPT", "reports", bot_member=True)
     lines = "\n".join(f"• Window {n}: failed on WS-{n:04d} (KB50{n:05d}) and retried twice" for n in range(900))
-    report = Report(1, "Acme", "C0RPT", "2026-12", "Acme patch report, December 2026", lines, lines, 3, 1, {})
+    report = Report(1, "Acme", "C0RPT", "2026-12", "Acme patch report, December 2026", lines, lines)
     client = WebClient(token=TOKEN, base_url=fake.url)
     _channel, ts = SlackPoster(client).post(ReportPost(7, "C0RPT", report))
     head, *thread = fake.posts("C0RPT")

@@ -17,12 +17,11 @@ from bot.kernel.actor import Actor
 from bot.kernel.clock import Clock
 from bot.kernel.durations import describe_duration, parse_duration
 from bot.kernel.lookup import resolve_client
-from bot.kernel.timezones import end_of_local_day
+from bot.kernel.timezones import end_of_local_day, last_local_day
 from bot.kernel.versions import latest_version
 from bot.kernel.views import Notice, TableView
 from bot.oob.reviews import Reviews
 from bot.policy.model import Policy
-from bot.sop.document import local_formatter
 from storage.db import Database
 from storage.models import Client, OobReview, PatchException, Reminder
 
@@ -38,7 +37,6 @@ class ExceptionForm:
     client_id: int
     client_name: str
     max_length: str
-    max_days: int
     second_approver: str
     approver: str
     review_id: int | None = None
@@ -102,7 +100,6 @@ class Exceptions:
                 client_id=client.id,
                 client_name=client.name,
                 max_length=describe_duration(longest),
-                max_days=max(int(longest / timedelta(days=1)), 1),
                 second_approver=policy.label("exceptions.second_approver"),
                 approver=policy.label("exceptions.approver"),
                 review_id=review.id if review else None,
@@ -214,8 +211,7 @@ class Exceptions:
             return Notice("No exceptions are recorded." if not client_name.strip() else f"{title}: none recorded.")
         table = []
         for row, client in sorted(rows, key=lambda r: (r[0].expires_at <= now, r[0].expires_at)):
-            local = local_formatter(zones[client.id])
-            last_day = local(row.expires_at - timedelta(seconds=1), "%d %b %Y")
+            last_day = last_local_day(row.expires_at, zones[client.id])
             state = "expired" if row.expires_at <= now else f"until {last_day}"
             approvers = row.approver + (f" + {row.second_approver}" if row.second_approver else "")
             table.append((client.name, row.what, approvers, state))
@@ -244,7 +240,6 @@ class Exceptions:
 
     def _view(self, session: Session, row: PatchException) -> ExceptionView:
         client = session.get(Client, row.client_id)
-        local = local_formatter(client.timezone or "UTC")
         return ExceptionView(
             exception_id=row.id,
             client_id=client.id,
@@ -255,7 +250,7 @@ class Exceptions:
             controls=row.controls,
             approver=row.approver,
             second_approver=row.second_approver,
-            expires_local=local(row.expires_at - timedelta(seconds=1), "%a %d %b %Y"),
+            expires_local=last_local_day(row.expires_at, client.timezone or "UTC", "%a %d %b %Y"),
             created_by=row.created_by,
             review_id=row.review_id,
         )

@@ -48,3 +48,8 @@ def resolve_timezone(text: str) -> str:
 def end_of_local_day(day: date, zone: str) -> datetime:
     """The moment a local calendar day ends (midnight after it) in an IANA zone: 'until 31 Dec' means this."""
     return datetime.combine(day + timedelta(days=1), time(0), ZoneInfo(zone))
+
+
+def last_local_day(ends: datetime, zone: str, pattern: str = "%d %b %Y") -> str:
+    """The last local day something lasts when it ends at the midnight after it (end_of_local_day's inverse)."""
+    return (ends - timedelta(seconds=1)).astimezone(ZoneInfo(zone)).strftime(pattern)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
@@ -11,6 +10,7 @@ from sqlmodel import col, select
 from bot.kernel.clock import Clock
 from bot.kernel.lookup import resolve_client
 from bot.kernel.questions import slug
+from bot.kernel.timezones import last_local_day
 from bot.kernel.versions import latest_version
 from bot.kernel.views import ExportFile, Notice
 from bot.policy.model import Policy
@@ -84,7 +84,7 @@ class Audit:
                         e.reason,
                         e.controls,
                         e.approver + (f" + {e.second_approver}" if e.second_approver else ""),
-                        local(e.expires_at - timedelta(seconds=1), "%d %b %Y"),
+                        last_local_day(e.expires_at, Policy(current.answers).timezone),
                         "open" if e.expires_at > now else "expired",
                     ]
                     for e in exceptions

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from bot.kernel.clock import Clock
 from bot.kernel.lookup import resolve_client
+from bot.kernel.timezones import last_local_day
 from bot.kernel.versions import latest_version
 from bot.oob.rules import CLOSING, LABELS
 from bot.policy.model import TIERS, Policy
@@ -40,9 +41,6 @@ class Report:
     title: str
     mrkdwn: str
     markdown: str
-    windows_held: int
-    windows_missed: int
-    deadline_share: dict[str, tuple[int, int]]  # severity -> (met, total)
 
     def html(self) -> str:
         page = html_environment().get_template("sop.html.j2")
@@ -177,11 +175,9 @@ class Reports:
                 (r.title, r.severity.title(), local(r.opened_at, "%d %b"), triage, deploy, LABELS[r.status])
             )
         exceptions = session.exec(select(PatchException).where(PatchException.client_id == client.id)).all()
-        open_exc = [
-            (e.what, local(e.expires_at - timedelta(seconds=1), "%d %b %Y")) for e in exceptions if e.expires_at > now
-        ]
+        open_exc = [(e.what, last_local_day(e.expires_at, policy.timezone)) for e in exceptions if e.expires_at > now]
         expired = [
-            (e.what, local(e.expires_at - timedelta(seconds=1), "%d %b %Y"))
+            (e.what, last_local_day(e.expires_at, policy.timezone))
             for e in exceptions
             if start <= e.expires_at <= min(end, now)
         ]
@@ -210,9 +206,6 @@ class Reports:
             title=title,
             mrkdwn=environment("mrkdwn").get_template("report.j2").render(context).strip(),
             markdown=f"# {title}\n\n" + environment("md").get_template("report.j2").render(context).strip() + "\n",
-            windows_held=context["held"],
-            windows_missed=context["missed"],
-            deadline_share=share,
         )
 
     # ----- the scheduled report (ledger subject "report") --------------------------------------------

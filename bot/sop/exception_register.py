@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot.sop.document import local_formatter
+from bot.kernel.timezones import last_local_day
 from storage.models import PatchException
 
 
@@ -17,14 +17,13 @@ def exception_register(session: Session, client_id: int, timezone: str, now: dat
         .where(PatchException.client_id == client_id, PatchException.expires_at > now)
         .order_by(col(PatchException.expires_at))
     ).all()
-    local = local_formatter(timezone)
     return tuple(
         (
             r.what,
             r.reason,
             r.controls,
             r.approver + (f" + {r.second_approver}" if r.second_approver else ""),
-            local(r.expires_at - timedelta(seconds=1), "%d %b %Y"),
+            last_local_day(r.expires_at, timezone),
         )
         for r in rows
     )

@@ -39,9 +39,6 @@ class MarkdownFormat:
     def b(self, text: Any) -> Safe:
         return Safe(f"**{self.escape(text)}**")
 
-    def heading(self, text: str, level: int = 2) -> Safe:
-        return Safe(f"{'#' * level} {self.escape(text)}")
-
     def bullets(self, items: Iterable[Any]) -> Safe:
         return Safe("\n".join(f"- {self.escape(item)}" for item in items) or "- None")
 
@@ -58,9 +55,6 @@ class MrkdwnFormat:
         return mrkdwn(" ".join(("" if text is None else str(text)).split()))
 
     def b(self, text: Any) -> Safe:
-        return Safe(f"*{self.escape(text)}*")
-
-    def heading(self, text: str, level: int = 2) -> Safe:
         return Safe(f"*{self.escape(text)}*")
 
     def bullets(self, items: Iterable[Any]) -> Safe:

@@ -77,7 +77,7 @@ def _console_core(settings: Settings, db: Database):  # type: ignore[no-untyped-
     from bot.questionnaire.engine import Actor
 
     user = settings.console_user or os.environ.get("USER", "console")
-    actor = Actor(id=user, name=user, timezone=os.environ.get("TZ") or None)
+    actor = Actor(id=user, name=user, timezone=os.environ.get("TZ") or None, editor=True)  # the local user
     return Core(db, SystemClock(), LocalDirectory()), actor
 
 

@@ -42,7 +42,8 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
     @later.listener
     def press(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
         user = body["user"]
-        actor = Actor(user["id"], user.get("username") or user.get("name") or user["id"])
+        name = user.get("username") or user.get("name") or user["id"]
+        actor = Actor(user["id"], name, editor=kit.editors.is_editor(user["id"]))
         kind = action["action_id"].split(".", 1)[1]
         qn = core.questionnaire
         draft_id, seq, question_id, value = _reference(action)

@@ -34,7 +34,8 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
         """Decide the ack here, on the request thread, from the cache alone; the work runs after it."""
         later = kit.later
         cmd = parse_command(body.get("text", ""))
-        actor = Actor(body["user_id"], body.get("user_name") or body["user_id"])
+        user_id = body["user_id"]
+        actor = Actor(user_id, body.get("user_name") or user_id, editor=kit.editors.is_editor(user_id))
         replies = Replies(respond, client, actor.id)
         kind = ack_of(cmd)
         if needs_editor(cmd) and not kit.editors.is_editor(actor.id):
@@ -65,7 +66,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
 
 
 def _publish(client: WebClient, core: Core, kit: SlackKit, cmd: Command, actor: Actor, replies: Replies) -> None:
-    outcome = run(core, slack_actor(kit.workspace, actor.id, actor.name), cmd)
+    outcome = run(core, slack_actor(kit.editors, actor.id, actor.name), cmd)
     notices = [post_version(client, core, outcome.published)] if outcome.published else outcome.replies
     _respond(replies, Outcome(list(notices)))
 
@@ -120,14 +121,14 @@ def _ack_dm(ack: Ack, cmd: Command) -> bool:
 
 def _in_dm(body: dict[str, Any], client: WebClient, core: Core, kit: SlackKit, cmd: Command, actor: Actor) -> None:
     """Hold the conversation the command starts or resumes in the user's DM."""
-    actor = slack_actor(kit.workspace, actor.id, actor.name)
+    actor = slack_actor(kit.editors, actor.id, actor.name)
     context = channel_context(body.get("channel_id", ""), body.get("channel_name"))
     deliver(client, core.questionnaire, run(core, actor, cmd, context), open_dm(client, actor.id))
 
 
 def _oob(client: WebClient, core: Core, kit: SlackKit, cmd: Command, actor: Actor, replies: Replies) -> None:
     """`oob <client|all> <title> [severity]` opens reviews and posts their checklists."""
-    outcome = run(core, slack_actor(kit.workspace, actor.id, actor.name, kit.editors), cmd)
+    outcome = run(core, slack_actor(kit.editors, actor.id, actor.name), cmd)
     _respond(replies, Outcome(list(outcome.replies) + post_reviews(client, core, outcome.attached(ReviewView))))
 
 

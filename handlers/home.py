@@ -91,7 +91,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
     def home_opened(event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home":
             return
-        actor = slack_actor(kit.workspace, event["user"], event["user"])
+        actor = slack_actor(kit.editors, event["user"], event["user"])
         client.views_publish(user_id=event["user"], view=home_view(core.reader.home(actor)))
 
     @app.action("pp.home.new")
@@ -119,14 +119,14 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
         later.run(start, body, name, client)
 
     def start(body: dict[str, Any], name: str, client: WebClient) -> None:
-        actor = payload_actor(kit.workspace, body)
+        actor = payload_actor(kit.editors, body)
         deliver(client, core.questionnaire, core.questionnaire.start(actor, name, {}), open_dm(client, actor.id))
 
     @app.action("pp.home.resume")
     @later.listener
     def resume(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         user = body["user"]
-        actor = payload_actor(kit.workspace, body)
+        actor = payload_actor(kit.editors, body)
         draft_id = int(action["value"].split("|")[0])
         deliver(
             client, core.questionnaire, core.questionnaire.resume(actor, draft_id=draft_id), open_dm(client, user["id"])

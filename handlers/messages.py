@@ -28,7 +28,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
             return
         if event.get("subtype"):
             return
-        actor = Actor(event["user"], event["user"])
+        actor = Actor(event["user"], event["user"], editor=kit.editors.is_editor(event["user"]))
         outcome = core.questionnaire.text(actor, unescape_slack(event.get("text") or ""))
         deliver(client, core.questionnaire, outcome, event["channel"])
 
@@ -43,5 +43,5 @@ def _import(event: dict[str, Any], client: WebClient, core: Core, kit: SlackKit)
     if not isinstance(text, str):
         client.chat_postMessage(channel=channel, **render(text).as_kwargs())
         return
-    actor = slack_actor(kit.workspace, event["user"], event["user"])
+    actor = slack_actor(kit.editors, event["user"], event["user"])
     deliver(client, core.questionnaire, core.standards.import_file(actor, text, {}), channel)

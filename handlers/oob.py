@@ -123,7 +123,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
         if refuse(body, respond):
             return
         review_id, step_no, status = action["value"].split("|")
-        actor = payload_actor(kit.workspace, body)
+        actor = payload_actor(kit.editors, body)
         moved = core.reviews.move(actor, int(review_id), int(step_no), status)
         show_moved(client, moved, body["channel"]["id"], body["message"]["ts"], actor.id, Replies(respond))
 
@@ -161,7 +161,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
     def mitigation(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         meta = json.loads(view["private_metadata"])
         values = view["state"]["values"]
-        actor = payload_actor(kit.workspace, body)
+        actor = payload_actor(kit.editors, body)
         result = core.reviews.mitigate(
             actor, meta["r"], meta["s"], _typed(values, "what"), _selected_date(values, "remove_by")
         )
@@ -181,7 +181,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
     def open_reviews(body: dict[str, Any], chosen: str, title: str, severity: str, client: WebClient) -> None:
         """The form's choice is `all` or a client's id (`c17`): names never travel through option values."""
         user = body["user"]
-        actor = payload_actor(kit.workspace, body, kit.editors)
+        actor = payload_actor(kit.editors, body)
         if chosen == ALL_CLIENTS:
             views, notices = core.reviews.open(actor, f"all {title} {severity}")
         else:
@@ -197,7 +197,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
         meta = json.loads(view["private_metadata"])
         values = view["state"]["values"]
         user = body["user"]
-        actor = payload_actor(kit.workspace, body)
+        actor = payload_actor(kit.editors, body)
         fields = {k: _typed(values, k) for k in ("what", "reason", "controls", "approver", "second_approver")}
         review = (meta["r"], meta["s"]) if meta.get("r") is not None else None
         result = core.exceptions.record(

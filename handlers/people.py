@@ -8,25 +8,24 @@ from slack_sdk import WebClient
 
 from bot.kernel.actor import Actor
 from handlers.editors import Editors
-from handlers.workspace import Workspace
 
 
-def slack_actor(workspace: Workspace, user_id: str, fallback_name: str, editors: Editors | None = None) -> Actor:
-    """The user with their display name and time zone (from users.info if the cache lacks them: after the ack)."""
-    person = workspace.fetch(user_id)
-    editor = editors.is_editor(user_id) if editors is not None else True
-    return Actor(user_id, person.name if person else fallback_name, person.tz if person else None, editor)
+def slack_actor(editors: Editors, user_id: str, fallback_name: str) -> Actor:
+    """The user with their display name, time zone (from users.info if the cache lacks them: after the ack) and
+    whether they are an editor."""
+    person = editors.workspace.fetch(user_id)
+    name, tz = (person.name, person.tz) if person else (fallback_name, None)
+    return Actor(user_id, name, tz, editors.is_editor(user_id))
 
 
-def payload_actor(workspace: Workspace, body: dict[str, Any], editors: Editors | None = None) -> Actor:
+def payload_actor(editors: Editors, body: dict[str, Any]) -> Actor:
     """The user who clicked or submitted, from an interaction payload and the cache alone: safe before an ack."""
     user = body["user"]
-    person = workspace.person(user["id"])
+    person = editors.workspace.person(user["id"])
     if person is None:
-        workspace.refresh_soon()
+        editors.workspace.refresh_soon()
     name = person.name if person else user.get("username") or user.get("name") or user["id"]
-    editor = editors.is_editor(user["id"]) if editors is not None else True
-    return Actor(user["id"], name, person.tz if person else None, editor)
+    return Actor(user["id"], name, person.tz if person else None, editors.is_editor(user["id"]))
 
 
 def open_dm(client: WebClient, user_id: str) -> str:

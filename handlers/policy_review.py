@@ -21,7 +21,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
 
     def editor_of(body: dict[str, Any], respond: Respond) -> Actor | None:
         """The clicking user if they may review policies; otherwise they are told who can, and None."""
-        actor = payload_actor(kit.workspace, body, kit.editors)
+        actor = payload_actor(kit.editors, body)
         if actor.editor:
             return actor
         Replies(respond).notices([core.refusal("review")])

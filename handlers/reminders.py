@@ -216,7 +216,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
     @app.action("pp.checkin.ok")
     @later.listener
     def all_good(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        actor = payload_actor(kit.workspace, body)
+        actor = payload_actor(kit.editors, body)
         result = core.checkins.record(int(action["value"]), actor, "all_good")
         say_result(client, result, body["channel"]["id"], body["message"]["ts"], Replies(respond))
 
@@ -236,7 +236,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
         def typed(block_id: str) -> str:
             return (values.get(block_id, {}).get("value", {}) or {}).get("value") or ""
 
-        actor = payload_actor(kit.workspace, body)
+        actor = payload_actor(kit.editors, body)
         result = core.checkins.record(
             int(meta["r"]), actor, "failures", typed("devices"), typed("updates"), typed("notes")
         )

@@ -24,7 +24,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
     @app.action("pp.publish")
     @later.listener
     def publish(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        actor = payload_actor(kit.workspace, body, kit.editors)
+        actor = payload_actor(kit.editors, body)
         outcome = core.publish(actor, draft_id=int(action["value"]))
         notice = post_version(client, core, outcome.published) if outcome.published else outcome.replies[0]
         channel, ts = body["channel"]["id"], body["message"]["ts"]

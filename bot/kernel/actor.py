@@ -12,4 +12,4 @@ class Actor:
     id: str
     name: str
     timezone: str | None = None
-    editor: bool = True  # may create, edit, publish and pause; reading is for everyone
+    editor: bool = False  # may create, edit, publish and pause (the adapter decides); reading is for everyone

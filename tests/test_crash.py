@@ -24,6 +24,8 @@ from tests.questionnaire_helpers import live_prompt, question_id
 from tests.slack_driver import SIGNING_SECRET, BotUnderTest
 from tests.test_serve import free_port
 
+pytestmark = pytest.mark.slow  # real processes, loads or restarts: `-m "not slow"` skips them
+
 ROUNDS = 6
 STEP_TIMEOUT = 20  # seconds for a restarted process to post its next prompt (a loaded CI machine is slow)
 EVENT_IDS = itertools.count(1)  # one sequence across restarts: Slack never reuses an event id

@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from sqlmodel import func, select
 
 from storage.models import Answer, Draft
 from tests.questionnaire_helpers import live_prompt
+
+pytestmark = pytest.mark.slow  # real processes, loads or restarts: `-m "not slow"` skips them
 
 USERS = 50
 STEPS = 8

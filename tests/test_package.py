@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # real processes, loads or restarts: `-m "not slow"` skips them
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = "\n".join(
     [

@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlmodel import col, select
 
 from bot.kernel.clock import SystemClock
@@ -18,6 +19,8 @@ from bot.scheduling.reminders import STALE_CLAIM
 from storage.models import Client, Reminder
 from tests.questionnaire_helpers import finish
 from tests.slack_driver import BotUnderTest
+
+pytestmark = pytest.mark.slow  # real processes, loads or restarts: `-m "not slow"` skips them
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNT = 120

@@ -11,7 +11,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.fake_slack import TOKEN
+
+pytestmark = pytest.mark.slow  # real processes, loads or restarts: `-m "not slow"` skips them
 
 
 def env_for(tmp_path: Path, fake_url: str, **extra: str) -> dict[str, str]:

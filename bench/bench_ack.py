@@ -31,8 +31,8 @@ from bench.common import percentiles, seed_clients, timed
 from bench.processes import cpus, free_port, spawn, wait_until_up
 from bot.kernel.config import Settings
 from storage.db import Database
-from tests.fake_slack import TOKEN
-from tests.slack_driver import SIGNING_SECRET, BotUnderTest
+from tests.support.fake_slack import TOKEN
+from tests.support.slack_driver import SIGNING_SECRET, BotUnderTest
 
 ONE_USER_RUNS, THINK = 400, 0.03
 USERS, ROUNDS, READING = 50, 40, 0.3

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from bench.common import environment, percentiles
 from bot.policy.model import Policy
 from bot.sop.document import DocumentMeta, render_sop, to_html, to_markdown
-from tests.policies import recommended_answers
-from tests.questionnaire_helpers import live_prompt
+from tests.support.policies import recommended_answers
+from tests.support.questionnaire import live_prompt
 
 RUNS = 200
 

@@ -15,9 +15,9 @@ from sqlmodel import Session
 from bot.kernel.clock import ManualClock
 from storage.db import Database
 from storage.models import Client, Draft, PolicyVersion
-from tests.fake_slack import FakeSlack
-from tests.policies import recommended_answers
-from tests.slack_driver import BotUnderTest
+from tests.support.fake_slack import FakeSlack
+from tests.support.policies import recommended_answers
+from tests.support.slack_driver import BotUnderTest
 
 START = datetime(2026, 11, 26, 9, tzinfo=UTC)
 

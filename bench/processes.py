@@ -64,7 +64,7 @@ def wait_until_up(url: str, timeout: float = 30.0) -> None:
 
 def _fake() -> None:
     from bot.kernel.clock import ManualClock
-    from tests.fake_slack import FakeSlack
+    from tests.support.fake_slack import FakeSlack
 
     fake = FakeSlack(ManualClock(START)).start()
     fake.add_user("UTECH", "Tess Tech", tz="America/New_York")
@@ -80,8 +80,8 @@ def _bare(api_url: str, port: str, threads: str) -> None:
     from slack_sdk import WebClient
     from waitress import serve
 
-    from tests.fake_slack import TOKEN
-    from tests.slack_driver import SIGNING_SECRET
+    from tests.support.fake_slack import TOKEN
+    from tests.support.slack_driver import SIGNING_SECRET
 
     logging.basicConfig(level=logging.WARNING)
     app = App(client=WebClient(token=TOKEN, base_url=api_url), signing_secret=SIGNING_SECRET)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.kernel.clock import ManualClock
-from tests.fake_slack import FakeSlack
-from tests.slack_driver import BotUnderTest
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_driver import BotUnderTest
 
 
 @pytest.fixture
@@ -55,7 +56,20 @@ def db_url(tmp_path: Path, request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def bot(fake: FakeSlack, db_url: str, clock: ManualClock) -> Iterator[BotUnderTest]:
-    running = BotUnderTest(fake, db_url, clock)
-    yield running
-    running.stop()
+def make_bot(fake: FakeSlack, db_url: str, clock: ManualClock) -> Iterator[Callable[..., BotUnderTest]]:
+    """Start a bot on the test's fake Slack, database and clock (another replica, or the same after a restart);
+    every bot started is stopped at the end."""
+    started: list[BotUnderTest] = []
+
+    def start(**options: Any) -> BotUnderTest:
+        started.append(BotUnderTest(fake, db_url, clock, **options))
+        return started[-1]
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+@pytest.fixture
+def bot(make_bot: Callable[..., BotUnderTest]) -> BotUnderTest:
+    return make_bot()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.questionnaire_helpers import finish, live_prompt, question_id
-from tests.slack_driver import message_text
+from tests.support.questionnaire import finish, live_prompt, question_id
+from tests.support.slack_driver import message_text
 
 
 def test_while_slack_stalls_every_ack_comes_back_and_the_answers_follow(bot, fake):

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import col, select
 
 from storage.models import PolicyReview, Reminder
-from tests.questionnaire_helpers import finish
-from tests.slack_driver import BotUnderTest, message_text
+from tests.support.questionnaire import finish
+from tests.support.slack_driver import BotUnderTest, message_text
 
 PILOT_END = datetime(2026, 12, 10, 5, 0, tzinfo=UTC)  # Wed 9 Dec 20:00-24:00 EST
 WORKSTATIONS_END = datetime(2026, 12, 12, 5, 0, tzinfo=UTC)  # Fri 11 Dec

@@ -11,9 +11,9 @@ import pytest
 
 from bot.policy.compliance import check
 from bot.policy.model import Policy
-from tests.policies import recommended_answers
-from tests.questionnaire_helpers import finish, live_prompt, question_id
-from tests.slack_driver import message_text
+from tests.support.policies import recommended_answers
+from tests.support.questionnaire import finish, live_prompt, question_id
+from tests.support.slack_driver import message_text
 
 NOW = datetime(2026, 11, 26, 9, tzinfo=UTC)
 ALL = "cyber_essentials, pci_dss, essential_eight, cis_ig1"

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from storage.db import Database
-from tests.questionnaire_helpers import stored_answers
+from tests.support.questionnaire import stored_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 

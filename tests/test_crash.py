@@ -19,9 +19,9 @@ from sqlmodel import select
 
 from storage.db import Database
 from storage.models import Answer, Client, Draft, PolicyVersion
-from tests.fake_slack import TOKEN
-from tests.questionnaire_helpers import live_prompt, question_id
-from tests.slack_driver import SIGNING_SECRET, BotUnderTest
+from tests.support.fake_slack import TOKEN
+from tests.support.questionnaire import live_prompt, question_id
+from tests.support.slack_driver import SIGNING_SECRET, BotUnderTest
 from tests.test_serve import free_port
 
 pytestmark = pytest.mark.slow  # real processes, loads or restarts: `-m "not slow"` skips them

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.questionnaire_helpers import finish, live_prompt
-from tests.slack_driver import BotUnderTest, message_text
+from tests.support.questionnaire import finish, live_prompt
+from tests.support.slack_driver import message_text
 
 
 @pytest.fixture
-def guarded(fake, db_url, clock):
+def guarded(fake, make_bot):
     fake.add_user("UADMIN", "Ada Admin", is_admin=True)
     fake.add_user("UGROUP", "Gus Group")
     fake.usergroups["S0PATCH"] = ["UGROUP"]
-    running = BotUnderTest(fake, db_url, clock, editors="UTECH, S0PATCH")
+    running = make_bot(editors="UTECH, S0PATCH")
     yield running
     running.stop()
 

@@ -18,7 +18,7 @@ from bot.oob.views import Moved
 from bot.policy.model import Policy
 from storage.db import Database
 from storage.models import Answer, OobEvent, OobReview
-from tests.policies import recommended_answers
+from tests.support.policies import recommended_answers
 
 TESS = Actor("UTECH", "Tess", "America/New_York", editor=True)
 OTTO = Actor("UOTHER", "Otto", "Europe/London", editor=True)

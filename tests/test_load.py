@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import func, select
 
 from storage.models import Answer, Draft
-from tests.questionnaire_helpers import live_prompt
+from tests.support.questionnaire import live_prompt
 
 pytestmark = pytest.mark.slow  # real processes, loads or restarts: `-m "not slow"` skips them
 

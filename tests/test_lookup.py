@@ -9,8 +9,8 @@ import pytest
 from bot.kernel.lookup import resolve_client
 from storage.db import Database
 from storage.models import Client
-from tests.questionnaire_helpers import finish
-from tests.slack_driver import message_text
+from tests.support.questionnaire import finish
+from tests.support.slack_driver import message_text
 
 NAMES = ("Acme Corp", "Globex", "Initech Europe", "Initech Americas", "Umbrella")
 

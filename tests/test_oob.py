@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import col, select
 
 from storage.models import OobEvent, OobReview, PatchException, Reminder
-from tests.questionnaire_helpers import finish, live_prompt
-from tests.slack_driver import BotUnderTest, find_element, message_text
+from tests.support.questionnaire import finish, live_prompt
+from tests.support.slack_driver import BotUnderTest, find_element, message_text
 
 OPENED = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # the clock fixture's start: 04:00 in New York
 
@@ -160,8 +160,8 @@ def test_a_double_clicked_status_button_is_recorded_once(bot, fake, clock):
     assert "already recorded" in again.followups[-1]["text"]
 
 
-def test_a_non_editor_may_list_reviews_but_not_open_or_move_them(fake, db_url, clock):
-    guarded = BotUnderTest(fake, db_url, clock, editors="UTECH")
+def test_a_non_editor_may_list_reviews_but_not_open_or_move_them(fake, make_bot):
+    guarded = make_bot(editors="UTECH")
     try:
         publish_acme(guarded, fake)
         refused = guarded.command("oob acme CVE-2026-2222", user="UOTHER").json()["text"]

@@ -8,8 +8,8 @@ from sqlmodel import select
 
 from bot.sop.document import SECTIONS
 from storage.models import PolicyVersion
-from tests.questionnaire_helpers import finish, live_prompt, stored_answers
-from tests.slack_driver import BotUnderTest, find_element, message_text, mrkdwn_texts
+from tests.support.questionnaire import finish, live_prompt, stored_answers
+from tests.support.slack_driver import BotUnderTest, find_element, message_text, mrkdwn_texts
 
 
 def ephemeral(response) -> dict:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlmodel import select
 
 from storage.models import Answer, Client, Draft
-from tests.questionnaire_helpers import accept_all, live_prompt, live_prompts, question_id, stored_answers
-from tests.slack_driver import BotUnderTest, message_text, mrkdwn_texts
+from tests.support.questionnaire import accept_all, live_prompt, live_prompts, question_id, stored_answers
+from tests.support.slack_driver import BotUnderTest, message_text, mrkdwn_texts
 
 
 def start(bot: BotUnderTest, name: str = "Acme", user: str = "UTECH") -> None:
@@ -194,15 +194,15 @@ def test_back_skip_and_pause_then_resume_continue_at_the_exact_question(bot, fak
         assert session.exec(select(Draft)).one().status == "open"
 
 
-def test_a_restart_mid_questionnaire_loses_nothing(fake, db_url, clock):
-    first = BotUnderTest(fake, db_url, clock)
+def test_a_restart_mid_questionnaire_loses_nothing(fake, make_bot):
+    first = make_bot()
     start(first)
     first.click(live_prompt(fake), "pp.recommended")
     first.dm("Asia/Tokyo")
     before = stored_answers(first.db)
     first.stop()
 
-    second = BotUnderTest(fake, db_url, clock)  # a fresh process on the same file
+    second = make_bot()  # a fresh process on the same file
     try:
         second.dm("<@UOTHER>")
         assert stored_answers(second.db) == {**before, "client.owner": [{"id": "UOTHER", "name": "Otto Other"}]}

@@ -10,8 +10,8 @@ from icalendar import Calendar
 from sqlmodel import select
 
 from storage.models import Reminder, WindowOutcome
-from tests.questionnaire_helpers import finish, live_prompt
-from tests.slack_driver import BotUnderTest, message_text
+from tests.support.questionnaire import finish, live_prompt
+from tests.support.slack_driver import BotUnderTest, message_text
 
 PILOT_START = datetime(2026, 12, 10, 1, 0, tzinfo=UTC)  # Wed 9 Dec 2026 20:00 EST: Patch Tuesday + 1
 PILOT_END = PILOT_START + timedelta(hours=4)
@@ -100,12 +100,12 @@ def test_check_in_all_good_once_and_failures_with_the_sops_steps(bot, fake, cloc
     )
 
 
-def test_a_restart_between_planning_and_firing_posts_each_reminder_once(fake, db_url, clock):
-    first = BotUnderTest(fake, db_url, clock, instance="first")
+def test_a_restart_between_planning_and_firing_posts_each_reminder_once(fake, make_bot):
+    first = make_bot(instance="first")
     publish(first, fake)
     first.scheduler.advance(PILOT_START - timedelta(hours=2))
     first.stop()
-    second = BotUnderTest(fake, db_url, clock, instance="second")
+    second = make_bot(instance="second")
     try:
         second.scheduler.advance(PILOT_END)
         posted = ids(reminders(fake))
@@ -114,12 +114,12 @@ def test_a_restart_between_planning_and_firing_posts_each_reminder_once(fake, db
         second.stop()
 
 
-def test_a_reminder_missed_while_down_is_sent_at_start_if_still_useful(fake, db_url, clock, caplog):
-    first = BotUnderTest(fake, db_url, clock, instance="first")
+def test_a_reminder_missed_while_down_is_sent_at_start_if_still_useful(fake, clock, caplog, make_bot):
+    first = make_bot(instance="first")
     publish(first, fake)
     first.stop()
     clock.set(PILOT_START + timedelta(hours=1))  # down through both leads and the start of the Pilot window
-    second = BotUnderTest(fake, db_url, clock, instance="second")
+    second = make_bot(instance="second")
     try:
         with caplog.at_level(logging.INFO, logger="bot.scheduling.reminders"):
             second.scheduler.advance(PILOT_START + timedelta(hours=1, seconds=1))
@@ -130,12 +130,12 @@ def test_a_reminder_missed_while_down_is_sent_at_start_if_still_useful(fake, db_
         second.stop()
 
 
-def test_reminders_no_longer_useful_after_downtime_are_skipped_with_a_log(fake, db_url, clock, caplog):
-    first = BotUnderTest(fake, db_url, clock, instance="first")
+def test_reminders_no_longer_useful_after_downtime_are_skipped_with_a_log(fake, clock, caplog, make_bot):
+    first = make_bot(instance="first")
     publish(first, fake)
     first.stop()
     clock.set(datetime(2026, 12, 14, 8, 0, tzinfo=UTC))  # every December window has ended; Servers' an hour ago
-    second = BotUnderTest(fake, db_url, clock, instance="second")
+    second = make_bot(instance="second")
     try:
         with caplog.at_level(logging.INFO, logger="bot.scheduling.reminders"):
             second.scheduler.advance(datetime(2026, 12, 14, 8, 0, 1, tzinfo=UTC))
@@ -167,9 +167,9 @@ def test_slack_429_then_ok_and_a_5xx_outage_post_each_reminder_once(bot, fake, c
     assert len(posted) == 2 and len(set(posted)) == 2
 
 
-def test_two_schedulers_on_one_sqlite_file_post_each_reminder_once(fake, db_url, clock):
-    one = BotUnderTest(fake, db_url, clock, instance="one", use_lease=False)
-    two = BotUnderTest(fake, db_url, clock, instance="two", use_lease=False)
+def test_two_schedulers_on_one_sqlite_file_post_each_reminder_once(fake, make_bot):
+    one = make_bot(instance="one", use_lease=False)
+    two = make_bot(instance="two", use_lease=False)
     try:
         publish(one, fake)
         for hour in range(0, 24 * 20, 6):  # both run every job; only the ledger keeps posts single
@@ -183,9 +183,9 @@ def test_two_schedulers_on_one_sqlite_file_post_each_reminder_once(fake, db_url,
         two.stop()
 
 
-def test_with_the_lease_only_one_replica_runs_the_scheduler(fake, db_url, clock):
-    one = BotUnderTest(fake, db_url, clock, instance="one")
-    two = BotUnderTest(fake, db_url, clock, instance="two")
+def test_with_the_lease_only_one_replica_runs_the_scheduler(fake, make_bot):
+    one = make_bot(instance="one")
+    two = make_bot(instance="two")
     try:
         publish(one, fake)
         one.scheduler.advance(datetime(2026, 12, 1, tzinfo=UTC))
@@ -276,15 +276,13 @@ def test_clients_with_the_same_windows_each_get_their_reminders(bot, fake, clock
     assert sum("Acme · Pilot" in t for t in texts) == 3 and sum("Globex · Pilot" in t for t in texts) == 3
 
 
-def test_jobs_stored_by_the_release_before_the_move_to_bot_scheduling_do_not_stop_the_scheduler(
-    fake, db_url, clock, caplog
-):
+def test_jobs_stored_by_the_release_before_the_move_to_bot_scheduling_do_not_stop_the_scheduler(fake, caplog, make_bot):
     """Earlier releases pickled jobs as `bot.scheduler:_run_plan`: such a job is dropped and rebuilt from the tables."""
     import pickle
 
     from sqlalchemy import text
 
-    first = BotUnderTest(fake, db_url, clock, instance="first")
+    first = make_bot(instance="first")
     publish(first, fake)
     first.scheduler.advance(PILOT_START - timedelta(hours=2))
     with first.db.write() as session:
@@ -298,7 +296,7 @@ def test_jobs_stored_by_the_release_before_the_move_to_bot_scheduling_do_not_sto
                 params={"state": pickle.dumps(state), "id": job_id},
             )
     first.stop()
-    second = BotUnderTest(fake, db_url, clock, instance="second")
+    second = make_bot(instance="second")
     try:
         second.scheduler.advance(PILOT_END)
         posted = ids(reminders(fake))

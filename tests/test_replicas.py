@@ -17,8 +17,8 @@ from sqlmodel import col, select
 from bot.kernel.clock import SystemClock
 from bot.scheduling.reminders import STALE_CLAIM
 from storage.models import Client, Reminder
-from tests.questionnaire_helpers import finish
-from tests.slack_driver import BotUnderTest
+from tests.support.questionnaire import finish
+from tests.support.slack_driver import BotUnderTest
 
 pytestmark = pytest.mark.slow  # real processes, loads or restarts: `-m "not slow"` skips them
 
@@ -47,8 +47,8 @@ def plant(bot: BotUnderTest, prefix: str, count: int) -> None:
 
 
 def worker(db_url: str, fake, name: str, shift: float = 0) -> subprocess.Popen[str]:
-    """`tests.dispatch_worker` as its own OS process: dispatches until nothing is due."""
-    args = [sys.executable, "-m", "tests.dispatch_worker", db_url, fake.url, name, str(shift)]
+    """`tests.support.dispatch_worker` as its own OS process: dispatches until nothing is due."""
+    args = [sys.executable, "-m", "tests.support.dispatch_worker", db_url, fake.url, name, str(shift)]
     return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

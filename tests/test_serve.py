@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_slack import TOKEN
+from tests.support.fake_slack import TOKEN
 
 pytestmark = pytest.mark.slow  # real processes, loads or restarts: `-m "not slow"` skips them
 

@@ -19,9 +19,9 @@ from handlers.reminders import SlackPoster
 from handlers.replies import Replies
 from handlers.scopes import FEATURE_SCOPES, REQUIRED_SCOPES, scopes_for
 from storage.models import Answer, Client, OobReview, PolicyVersion
-from tests.fake_slack import MESSAGE_BLOCKS, TOKEN, check_blocks, manifest_scopes
-from tests.questionnaire_helpers import finish, live_prompt, question_id
-from tests.slack_driver import BotUnderTest, message_text
+from tests.support.fake_slack import MESSAGE_BLOCKS, TOKEN, check_blocks, manifest_scopes
+from tests.support.questionnaire import finish, live_prompt, question_id
+from tests.support.slack_driver import BotUnderTest, message_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SLACK_FAMILIES = {"auth", "chat", "conversations", "files", "users", "usergroups", "views"}
@@ -200,10 +200,10 @@ def test_a_long_report_goes_on_in_the_thread_of_its_post(fake):
     assert "Window 0:" in shown and "Window 899:" in shown
 
 
-def test_an_editor_by_admin_role_is_answered_while_slack_is_stalled(fake, db_url, clock):
+def test_an_editor_by_admin_role_is_answered_while_slack_is_stalled(fake, make_bot):
     """No Slack call before the ack: the editor check reads the people cache, loaded when the bot started."""
     fake.add_user("UADMIN", "Ada Admin", is_admin=True)
-    guarded = BotUnderTest(fake, db_url, clock, editors="UTECH")
+    guarded = make_bot(editors="UTECH")
     try:
         fake.hold.clear()  # every Slack call now waits until released (urlopen would give up first)
         response = guarded.command("new Globex", user="UADMIN", settle=False)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.policy.model import Policy
 from bot.sop.document import SECTIONS, DocumentMeta, Revision, render_sop, to_html, to_markdown
-from tests.policies import recommended_answers
+from tests.support.policies import recommended_answers
 
 GOLDEN = Path(__file__).parent / "golden" / "reference_sop.md"
 NOW = datetime(2026, 11, 26, 14, 30, tzinfo=UTC)

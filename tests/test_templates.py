@@ -10,8 +10,8 @@ from sqlmodel import func, select
 from bot.cli import main
 from storage.db import Database
 from storage.models import Client, Draft, PolicyVersion
-from tests.questionnaire_helpers import answer_all, finish, live_prompt, stored_answers
-from tests.slack_driver import BotUnderTest, message_text
+from tests.support.questionnaire import answer_all, finish, live_prompt, stored_answers
+from tests.support.slack_driver import BotUnderTest, message_text
 
 CLIENT_SPECIFIC = {
     "client.name",
@@ -126,8 +126,8 @@ def test_a_template_update_syncs_into_the_client_keeping_its_overrides(bot, fake
     )
 
 
-def test_a_non_editor_cannot_make_templates_but_can_list_them(fake, db_url, clock):
-    guarded = BotUnderTest(fake, db_url, clock, editors="UTECH")
+def test_a_non_editor_cannot_make_templates_but_can_list_them(fake, make_bot):
+    guarded = make_bot(editors="UTECH")
     try:
         refused = guarded.command("template new Sneaky", user="UOTHER").json()["text"]
         assert "Only PatchPolicy editors can change policies" in refused

@@ -11,7 +11,7 @@ from bot.kernel.clock import SystemClock
 from bot.scheduling.reminders import Reminders
 from handlers.reminders import SlackPoster
 from storage.db import Database
-from tests.fake_slack import TOKEN
+from tests.support.fake_slack import TOKEN
 
 
 class LaterClock(SystemClock):

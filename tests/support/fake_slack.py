@@ -27,7 +27,7 @@ VIEW_BLOCKS = 100
 MESSAGE_TEXT = 12_000
 TRIGGER_SECONDS = 3.0  # a trigger_id is good for one views.open within 3 seconds of the click
 RESPONSE_URL_POSTS = 5  # a response_url takes at most 5 posts (within 30 minutes)
-MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 
 
 def manifest_scopes() -> set[str]:

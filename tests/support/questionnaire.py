@@ -8,8 +8,8 @@ from sqlmodel import select
 
 from storage.db import Database
 from storage.models import Answer, Draft
-from tests.fake_slack import FakeSlack
-from tests.slack_driver import BotUnderTest, message_text
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_driver import BotUnderTest, message_text
 
 
 def live_prompt(fake: FakeSlack, user: str = "UTECH") -> dict[str, Any]:

@@ -22,7 +22,7 @@ from handlers.ack_first import AckFirstExecutor
 from handlers.app import WORKER_THREADS, create_bot
 from handlers.http_server import wsgi_app
 from storage.db import Database
-from tests.fake_slack import TOKEN, FakeSlack
+from tests.support.fake_slack import TOKEN, FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
 
@@ -114,8 +114,13 @@ class BotUnderTest:
         self._thread = threading.Thread(target=self.server.run, daemon=True)
         self._thread.start()
         self._ids = itertools.count(1)
+        self._stopped = False
 
     def stop(self) -> None:
+        """Stop as a process stops (a second call does nothing)."""
+        if self._stopped:
+            return
+        self._stopped = True
         self.settle()
         self.bot.stop()
         self.server.close()

@@ -9,7 +9,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.kernel.directory import ChannelCheck
+from bot.kernel.directory import ChannelCheck, each_person
 from handlers.membership import ensure_member
 from handlers.workspace import Workspace
 
@@ -67,18 +67,11 @@ class SlackDirectory:
         return ChannelCheck(True)
 
     def users(self, text: str) -> list[dict[str, Any]] | None:
-        found = []
-        for token in re.split(r"[\s,]+", text.strip()):
-            if not token:
-                continue
+        def find(token: str) -> dict[str, Any] | None:
             match = _USER_REF.match(token)
-            if not match:
-                return None
-            user = self.user(match.group(1) or match.group(2))
-            if user is None:
-                return None
-            found.append({"id": user["id"], "name": user["name"]})
-        return found or None
+            return self.user(match.group(1) or match.group(2)) if match else None
+
+        return each_person(text, find)
 
     def user(self, user_id: str) -> dict[str, Any] | None:
         """id, name (display name, else real name, else handle) and tz of one user; None if unknown."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -16,6 +17,19 @@ class ChannelCheck:
 
     usable: bool
     note: str = ""
+
+
+def each_person(text: str, find: Callable[[str], dict[str, Any] | None]) -> list[dict[str, Any]] | None:
+    """The people named in text (separated by spaces or commas), each found by `find`; None if any is not."""
+    found = []
+    for token in re.split(r"[\s,]+", text.strip()):
+        if not token:
+            continue
+        person = find(token)
+        if person is None:
+            return None
+        found.append({"id": person["id"], "name": person["name"]})
+    return found or None
 
 
 class Directory(Protocol):
@@ -47,12 +61,8 @@ class LocalDirectory:
         return ChannelCheck(True)
 
     def users(self, text: str) -> list[dict[str, Any]] | None:
-        found = []
-        for token in re.split(r"[\s,]+", text.strip()):
-            if not token:
-                continue
+        def find(token: str) -> dict[str, Any] | None:
             match = _USER_NAME.match(token)
-            if not match:
-                return None
-            found.append({"id": f"@{match.group(1)}", "name": match.group(1)})
-        return found or None
+            return {"id": f"@{match.group(1)}", "name": match.group(1)} if match else None
+
+        return each_person(text, find)

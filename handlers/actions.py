@@ -12,6 +12,7 @@ from bot.core import Core
 from bot.kernel.actor import Actor
 from handlers.blocks import decode
 from handlers.deliver import deliver
+from handlers.ids import Action
 from handlers.kit import SlackKit
 from handlers.replies import Replies
 
@@ -25,16 +26,30 @@ _SIMPLE = {
     "finish": "finish",
     "resume": "resume",
 }
-_PRESS = re.compile(
-    r"^pp\.(choice\.\d+|recommended|back|skip|pause|rest|summary|finish|resume|startover|save|"
-    r"select|edit|channel|user|users)$"
+_PRESSED = (
+    Action.RECOMMENDED,
+    Action.BACK,
+    Action.SKIP,
+    Action.PAUSE,
+    Action.REST,
+    Action.SUMMARY,
+    Action.FINISH,
+    Action.RESUME,
+    Action.START_OVER,
+    Action.SAVE,
+    Action.SELECT,
+    Action.EDIT,
+    Action.CHANNEL,
+    Action.USER,
+    Action.USERS,
 )
+_PRESS = re.compile("^(" + "|".join(re.escape(a) for a in _PRESSED) + "|" + re.escape(Action.CHOICE) + r"\.\d+)$")
 
 
 def register(app: App, core: Core, kit: SlackKit) -> None:
     later = kit.later
 
-    @app.action("pp.check")
+    @app.action(Action.CHECK)
     def toggle(ack: Ack) -> None:
         ack()  # ticking a box changes nothing until Save selection
 
@@ -69,7 +84,7 @@ def _reference(action: dict[str, Any]) -> tuple[int, int, str, str]:
 
 def _raw(kind: str, value: str, action: dict[str, Any], body: dict[str, Any]) -> Any:
     if kind == "save":
-        state = ((body.get("state") or {}).get("values") or {}).get("multi", {}).get("pp.check", {})
+        state = ((body.get("state") or {}).get("values") or {}).get("multi", {}).get(Action.CHECK, {})
         return [o["value"] for o in state.get("selected_options") or []]
     if kind == "channel":
         return action.get("selected_conversation") or ""

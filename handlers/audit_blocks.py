@@ -8,6 +8,7 @@ from bot.kernel.escaping import mrkdwn, truncate
 from bot.reporting.policy_reviews import ReviewDue
 from bot.reporting.reports import Report
 from handlers.blocks import Message
+from handlers.ids import Action
 from handlers.sop_blocks import chunk_text, pack
 
 
@@ -28,8 +29,8 @@ def review_due_message(view: ReviewDue) -> Message:
         "Start review opens the policy for editing; if nothing needs to change, say so and it is recorded."
     )
     buttons = [
-        ButtonElement(text="Start review", action_id="pp.review.start", value=str(view.client_id), style="primary"),
-        ButtonElement(text="Reviewed, no changes", action_id="pp.review.nochange", value=str(view.client_id)),
+        ButtonElement(text="Start review", action_id=Action.REVIEW_START, value=str(view.client_id), style="primary"),
+        ButtonElement(text="Reviewed, no changes", action_id=Action.REVIEW_NO_CHANGE, value=str(view.client_id)),
     ]
     return Message(
         mrkdwn(f"{view.client_name}: policy review due"),

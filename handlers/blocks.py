@@ -27,6 +27,7 @@ from slack_sdk.models.blocks import (
 from bot.kernel.escaping import mrkdwn, truncate
 from bot.kernel.views import ClosedPrompt, Notice, QuestionView, ResumeOffer, SummaryView
 from bot.sop.render import Safe
+from handlers.ids import Action
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -119,7 +120,7 @@ def _controls(view: QuestionView) -> list[Block]:
             buttons = [
                 ButtonElement(
                     text=truncate(label, 75),
-                    action_id=f"pp.choice.{i}",
+                    action_id=Action.CHOICE.of(i),
                     value=encode(*ref, value),
                     style="primary" if value == rec else None,
                 )
@@ -129,14 +130,14 @@ def _controls(view: QuestionView) -> list[Block]:
         options = [Option(text=truncate(label, 75), value=encode(*ref, value)) for value, label in choices]
         initial = next((o for o, (value, _) in zip(options, choices, strict=True) if value == view.current), None)
         select = StaticSelectElement(
-            placeholder="Choose…", action_id="pp.select", options=options, initial_option=initial
+            placeholder="Choose…", action_id=Action.SELECT, options=options, initial_option=initial
         )
         return [ActionsBlock(block_id="choices", elements=[select])]
     if q.type == "multi":
         options = [Option(text=truncate(c.label, 75), value=c.value) for c in q.choices]
         initial = [o for o in options if chosen and o.value in chosen] or None
-        boxes = CheckboxesElement(action_id="pp.check", options=options, initial_options=initial)
-        save = ButtonElement(text="Save selection", action_id="pp.save", value=encode(*ref), style="primary")
+        boxes = CheckboxesElement(action_id=Action.CHECK, options=options, initial_options=initial)
+        save = ButtonElement(text="Save selection", action_id=Action.SAVE, value=encode(*ref), style="primary")
         return [
             ActionsBlock(block_id="multi", elements=[boxes]),
             ActionsBlock(block_id="save", elements=[save]),
@@ -145,7 +146,7 @@ def _controls(view: QuestionView) -> list[Block]:
     if q.type == "channel":
         select = ConversationSelectElement(
             placeholder="Pick a channel",
-            action_id="pp.channel",
+            action_id=Action.CHANNEL,
             initial_conversation=chosen["id"] if isinstance(chosen, dict) and chosen["id"][:1] in "CG" else None,
             filter={"include": ["public", "private"], "exclude_bot_users": True},
         )
@@ -154,11 +155,11 @@ def _controls(view: QuestionView) -> list[Block]:
         initial = [u["id"] for u in chosen] if isinstance(chosen, list) else []
         if q.maximum == 1:
             element: Block | Any = UserSelectElement(
-                placeholder="Pick a person", action_id="pp.user", initial_user=initial[0] if initial else None
+                placeholder="Pick a person", action_id=Action.USER, initial_user=initial[0] if initial else None
             )
         else:
             element = UserMultiSelectElement(
-                placeholder="Pick people", action_id="pp.users", initial_users=initial or None
+                placeholder="Pick people", action_id=Action.USERS, initial_users=initial or None
             )
         return [ActionsBlock(block_id=f"pick|{encode(*ref)}", elements=[element]), hint]
     return [hint]
@@ -169,17 +170,17 @@ def _navigation(view: QuestionView) -> ActionsBlock:
     elements = []
     if view.recommended_label is not None:
         label = truncate(f"Use recommended: {view.recommended_label}", 75)
-        elements.append(ButtonElement(text=label, action_id="pp.recommended", value=encode(*ref), style="primary"))
+        elements.append(ButtonElement(text=label, action_id=Action.RECOMMENDED, value=encode(*ref), style="primary"))
     if view.editing:
-        elements.append(ButtonElement(text="Back to summary", action_id="pp.summary", value=encode(*ref)))
+        elements.append(ButtonElement(text="Back to summary", action_id=Action.SUMMARY, value=encode(*ref)))
     else:
         if not view.first:
-            elements.append(ButtonElement(text="Back", action_id="pp.back", value=encode(*ref)))
-        elements.append(ButtonElement(text="Skip", action_id="pp.skip", value=encode(*ref)))
-        elements.append(ButtonElement(text="Pause", action_id="pp.pause", value=encode(*ref)))
+            elements.append(ButtonElement(text="Back", action_id=Action.BACK, value=encode(*ref)))
+        elements.append(ButtonElement(text="Skip", action_id=Action.SKIP, value=encode(*ref)))
+        elements.append(ButtonElement(text="Pause", action_id=Action.PAUSE, value=encode(*ref)))
         elements.append(
             ButtonElement(
-                text="Accept recommended for the rest of this section", action_id="pp.rest", value=encode(*ref)
+                text="Accept recommended for the rest of this section", action_id=Action.REST, value=encode(*ref)
             )
         )
     return ActionsBlock(block_id="nav", elements=elements)
@@ -218,8 +219,10 @@ def _summary_actions(view: SummaryView) -> list[Block]:
             for item in section.items
         ]
         groups.append(OptionGroup(label=truncate(section.title, 75), options=options[:100]))
-    edit = StaticSelectElement(placeholder="Edit an answer…", action_id="pp.edit", option_groups=groups[:100])
-    finish = ButtonElement(text="Finish", action_id="pp.finish", value=encode(view.draft_id, view.seq), style="primary")
+    edit = StaticSelectElement(placeholder="Edit an answer…", action_id=Action.EDIT, option_groups=groups[:100])
+    finish = ButtonElement(
+        text="Finish", action_id=Action.FINISH, value=encode(view.draft_id, view.seq), style="primary"
+    )
     blocks: list[Block] = [DividerBlock()]
     if view.missing:
         numbers = ", ".join(str(item.number) for item in view.missing[:30])
@@ -236,8 +239,8 @@ def offer_message(offer: ResumeOffer) -> Message:
     text = f"*{name}* already has an open draft, at question {offer.position} of {offer.total}."
     ref = encode(offer.draft_id, offer.seq)
     buttons = [
-        ButtonElement(text="Resume", action_id="pp.resume", value=ref, style="primary"),
-        ButtonElement(text="Start over", action_id="pp.startover", value=ref, style="danger"),
+        ButtonElement(text="Resume", action_id=Action.RESUME, value=ref, style="primary"),
+        ButtonElement(text="Start over", action_id=Action.START_OVER, value=ref, style="danger"),
     ]
     return Message(text, [SectionBlock(text=MarkdownTextObject(text=text)), ActionsBlock(elements=buttons)])
 

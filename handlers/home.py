@@ -26,18 +26,17 @@ from bot.kernel.escaping import mrkdwn, truncate
 from bot.kernel.views import HomeView, ShowView
 from handlers.blocks import encode, notice_message
 from handlers.deliver import deliver
+from handlers.ids import Action, Form
 from handlers.kit import SlackKit
 from handlers.people import open_dm, payload_actor, slack_actor
 from handlers.sop_blocks import show_message
-
-NEW_POLICY = "pp_new_policy"
 
 
 def home_view(view: HomeView) -> View:
     blocks: list[Block] = [
         HeaderBlock(text="PatchPolicy"),
         SectionBlock(text=MarkdownTextObject(text="Written, living patch management SOPs for every client.")),
-        ActionsBlock(elements=[ButtonElement(text="New policy", action_id="pp.home.new", style="primary")]),
+        ActionsBlock(elements=[ButtonElement(text="New policy", action_id=Action.HOME_NEW, style="primary")]),
         DividerBlock(),
         SectionBlock(text=MarkdownTextObject(text="*Your drafts*")),
     ]
@@ -45,7 +44,7 @@ def home_view(view: HomeView) -> View:
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(text=f"*{mrkdwn(truncate(name, 80))}*\n{mrkdwn(progress)}"),
-                accessory=ButtonElement(text="Resume", action_id="pp.home.resume", value=encode(draft_id, seq)),
+                accessory=ButtonElement(text="Resume", action_id=Action.HOME_RESUME, value=encode(draft_id, seq)),
             )
         )
     if not view.drafts:
@@ -54,7 +53,7 @@ def home_view(view: HomeView) -> View:
     for client_id, row in zip(view.client_ids, view.clients.rows, strict=False):
         name, status, _owner, _published, next_window = row
         detail = " · ".join(mrkdwn(truncate(part, 200)) for part in (status, next_window) if part)
-        button = ButtonElement(text="Show", action_id="pp.home.show", value=str(client_id))
+        button = ButtonElement(text="Show", action_id=Action.HOME_SHOW, value=str(client_id))
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(text=f"*{mrkdwn(truncate(name, 80))}*\n{detail}"),
@@ -69,7 +68,7 @@ def home_view(view: HomeView) -> View:
 def new_policy_modal() -> View:
     return View(
         type="modal",
-        callback_id=NEW_POLICY,
+        callback_id=Form.NEW_POLICY,
         title="New patch policy",
         submit="Start",
         close="Cancel",
@@ -94,7 +93,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
         actor = slack_actor(kit.editors, event["user"], event["user"])
         client.views_publish(user_id=event["user"], view=home_view(core.reader.home(actor)))
 
-    @app.action("pp.home.new")
+    @app.action(Action.HOME_NEW)
     def new_policy(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """The modal opens at once, in its own lane (the trigger lives 3 seconds); a refusal goes to the DM."""
         ack()
@@ -107,7 +106,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
         message = notice_message(core.refusal("create")).as_kwargs()
         client.chat_postMessage(channel=open_dm(client, user_id), **message)
 
-    @app.view(NEW_POLICY)
+    @app.view(Form.NEW_POLICY)
     def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         typed = view["state"]["values"]["client"]["name"].get("value") or ""
         try:
@@ -122,7 +121,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
         actor = payload_actor(kit.editors, body)
         deliver(client, core.questionnaire, core.questionnaire.start(actor, name, {}), open_dm(client, actor.id))
 
-    @app.action("pp.home.resume")
+    @app.action(Action.HOME_RESUME)
     @later.listener
     def resume(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         user = body["user"]
@@ -132,7 +131,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
             client, core.questionnaire, core.questionnaire.resume(actor, draft_id=draft_id), open_dm(client, user["id"])
         )
 
-    @app.action("pp.home.show")
+    @app.action(Action.HOME_SHOW)
     @later.listener
     def show(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         view = core.reader.section(int(action["value"]), "")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from datetime import date
 from typing import Any
 
@@ -17,13 +16,10 @@ from bot.exceptions.service import ExceptionView
 from bot.kernel.views import Notice
 from bot.oob.views import Moved, ReviewView
 from handlers.blocks import notice_message
+from handlers.ids import Action, Form
 from handlers.kit import SlackKit
 from handlers.oob_blocks import (
     ALL_CLIENTS,
-    CLIENT_SELECT,
-    EXCEPTION_FORM,
-    MITIGATION_FORM,
-    OOB_FORM,
     client_options,
     exception_form,
     exception_message,
@@ -35,7 +31,7 @@ from handlers.people import open_dm, payload_actor
 from handlers.replies import Replies
 
 log = logging.getLogger(__name__)
-_SIMPLE_STEP = re.compile(r"^pp\.oob\.(triaged|testing|deployed|not_affected)$")
+_SIMPLE_STEP = Action.OOB_STEP.family("triaged|testing|deployed|not_affected")
 
 
 def post_reviews(client: WebClient, core: Core, views: list[ReviewView]) -> list[Notice]:
@@ -81,7 +77,7 @@ def _closed(ack: Ack, result: object) -> bool:
 
 def _typed(values: dict[str, Any], block_id: str) -> str:
     inputs = values.get(block_id, {})
-    field = inputs.get("value") or inputs.get(CLIENT_SELECT) or {}
+    field = inputs.get("value") or inputs.get(Action.OOB_CLIENT) or {}
     return field.get("value") or (field.get("selected_option") or {}).get("value") or ""
 
 
@@ -127,7 +123,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
         moved = core.reviews.move(actor, int(review_id), int(step_no), status)
         show_moved(client, moved, body["channel"]["id"], body["message"]["ts"], actor.id, Replies(respond))
 
-    @app.action("pp.oob.mitigated")
+    @app.action(Action.OOB_MITIGATED)
     def mitigated(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         if refuse(body, respond):
@@ -140,7 +136,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
             respond,
         )
 
-    @app.action("pp.oob.exception")
+    @app.action(Action.OOB_EXCEPTION)
     def exception(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         if refuse(body, respond):
@@ -152,12 +148,12 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
         view = exception_form(form, body["channel"]["id"], body["message"]["ts"], body.get("response_url", ""))
         kit.modals.open(body["trigger_id"], view, respond)
 
-    @app.options(CLIENT_SELECT)
+    @app.options(Action.OOB_CLIENT)
     def clients(ack: Ack, payload: dict[str, Any]) -> None:
         """The out-of-band form's client list, searched as the user types."""
         ack(options=[o.to_dict() for o in client_options(core.reviews.reviewable_clients(), payload.get("value", ""))])
 
-    @app.view(MITIGATION_FORM)
+    @app.view(Form.OOB_MITIGATE)
     def mitigation(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         meta = json.loads(view["private_metadata"])
         values = view["state"]["values"]
@@ -168,7 +164,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
         if _closed(ack, result):
             later.run(show_moved, client, result, meta["c"], meta["t"], actor.id, form_replies(meta))
 
-    @app.view(OOB_FORM)
+    @app.view(Form.OOB_OPEN)
     def opened(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         values = view["state"]["values"]
         title = _typed(values, "title").strip()
@@ -192,7 +188,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
             client.chat_postMessage(channel=dm, **notice_message(notice).as_kwargs())
         core.plan_changed()
 
-    @app.view(EXCEPTION_FORM)
+    @app.view(Form.EXCEPTION)
     def recorded(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         meta = json.loads(view["private_metadata"])
         values = view["state"]["values"]

@@ -29,13 +29,10 @@ from bot.oob.rules import LABELS, SEVERITIES
 from bot.oob.views import ReviewReminderView, ReviewView
 from bot.sop.render import Safe, environment
 from handlers.blocks import MAX_SECTION, Message, your_time
+from handlers.ids import Action, Form
 from handlers.sop_blocks import chunk_text
 
-OOB_FORM = "pp_oob_open"
-CLIENT_SELECT = "pp.oob.client"  # an external select: the options come from client_options() as the user types
 ALL_CLIENTS = "all"
-MITIGATION_FORM = "pp_oob_mitigate"
-EXCEPTION_FORM = "pp_exception"
 PROCEDURE_BLOCKS = 6
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 
@@ -83,7 +80,7 @@ def review_message(view: ReviewView) -> Message:
         buttons = [
             ButtonElement(
                 text=_BUTTONS[status],
-                action_id=f"pp.oob.{status}",
+                action_id=Action.OOB_STEP.of(status),
                 value=f"{view.review_id}|{view.step}|{status}",
                 style="primary" if status == "deployed" else None,
             )
@@ -202,7 +199,7 @@ def oob_form() -> View:
     severities = [Option(text=s.title(), value=s) for s in SEVERITIES]
     return View(
         type="modal",
-        callback_id=OOB_FORM,
+        callback_id=Form.OOB_OPEN,
         title="Out-of-band review",
         submit="Open review",
         close="Cancel",
@@ -211,7 +208,7 @@ def oob_form() -> View:
                 block_id="client",
                 label="Client",
                 element=ExternalDataSelectElement(
-                    action_id=CLIENT_SELECT, placeholder="Type to find a client, or All clients", min_query_length=0
+                    action_id=Action.OOB_CLIENT, placeholder="Type to find a client, or All clients", min_query_length=0
                 ),
             ),
             _input("title", "Patch, advisory or CVE", hint="e.g. CVE-2026-1234 in FortiOS SSL-VPN"),
@@ -228,7 +225,7 @@ def mitigation_form(review_id: int, step: int, channel: str, ts: str, response_u
     """`response_url`: the click's, so the form's answer reaches the person wherever they clicked."""
     return View(
         type="modal",
-        callback_id=MITIGATION_FORM,
+        callback_id=Form.OOB_MITIGATE,
         title="Mitigated",
         submit="Record",
         close="Cancel",
@@ -249,7 +246,7 @@ def exception_form(form: ExceptionForm, channel: str = "", ts: str = "", respons
     meta = {"c": form.client_id, "r": form.review_id, "s": form.review_step, "ch": channel, "t": ts, "u": response_url}
     return View(
         type="modal",
-        callback_id=EXCEPTION_FORM,
+        callback_id=Form.EXCEPTION,
         title="Patch exception",
         submit="Record",
         close="Cancel",

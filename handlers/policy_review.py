@@ -11,6 +11,7 @@ from bot.core import Core
 from bot.kernel.actor import Actor
 from handlers.blocks import notice_message
 from handlers.deliver import deliver
+from handlers.ids import Action
 from handlers.kit import SlackKit
 from handlers.people import open_dm, payload_actor
 from handlers.replies import Replies
@@ -27,7 +28,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
         Replies(respond).notices([core.refusal("review")])
         return None
 
-    @app.action("pp.review.start")
+    @app.action(Action.REVIEW_START)
     @later.listener
     def start(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
         actor = editor_of(body, respond)
@@ -39,7 +40,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
         client.chat_postMessage(channel=dm, **notice_message(notice).as_kwargs())
         deliver(client, core.questionnaire, core.edit_client(actor, client_id, {}), dm)
 
-    @app.action("pp.review.nochange")
+    @app.action(Action.REVIEW_NO_CHANGE)
     @later.listener
     def unchanged(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
         actor = editor_of(body, respond)

@@ -33,6 +33,7 @@ from bot.scheduling.ledger import ReminderView
 from bot.sop.render import environment
 from handlers.audit_blocks import report_messages, review_due_message
 from handlers.blocks import Message, notice_message, your_time
+from handlers.ids import Action, Form
 from handlers.kit import SlackKit
 from handlers.membership import ensure_member
 from handlers.oob_blocks import exception_reminder_message, review_reminder_message
@@ -42,7 +43,6 @@ from handlers.sop_blocks import chunk_text, show_message
 
 log = logging.getLogger(__name__)
 EVENT_TYPE = "patchpolicy_reminder"  # reports and policy reviews carry their own event types
-FAILURES_FORM = "pp_checkin_failures"
 
 
 def reminder_message(view: ReminderView) -> Message:
@@ -62,18 +62,18 @@ def reminder_message(view: ReminderView) -> Message:
     if view.kind == "chase":
         buttons = [
             ButtonElement(
-                text="Show the SOP's windows", action_id="pp.reminder.show", value=f"{view.client_id}|windows"
+                text="Show the SOP's windows", action_id=Action.REMINDER_SHOW, value=f"{view.client_id}|windows"
             )
         ]
     elif view.checkin:
         buttons = [
-            ButtonElement(text="All good", action_id="pp.checkin.ok", value=ref, style="primary"),
-            ButtonElement(text="Report failures", action_id="pp.checkin.fail", value=ref, style="danger"),
+            ButtonElement(text="All good", action_id=Action.CHECKIN_OK, value=ref, style="primary"),
+            ButtonElement(text="Report failures", action_id=Action.CHECKIN_FAIL, value=ref, style="danger"),
         ]
     else:
         buttons = [
             ButtonElement(
-                text="Show the SOP's windows", action_id="pp.reminder.show", value=f"{view.client_id}|windows"
+                text="Show the SOP's windows", action_id=Action.REMINDER_SHOW, value=f"{view.client_id}|windows"
             )
         ]
     fallback = f"{view.client_name} · {view.group}: patch window {view.local_start}"
@@ -185,7 +185,7 @@ def failures_form(reminder_id: int, channel: str, ts: str, response_url: str = "
 
     return View(
         type="modal",
-        callback_id=FAILURES_FORM,
+        callback_id=Form.CHECKIN_FAILURES,
         title="Report failed patches",
         submit="Report",
         close="Cancel",
@@ -213,21 +213,21 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
                 channel=channel, thread_ts=ts, text="Failed patches and rollback", blocks=[b.to_dict() for b in blocks]
             )
 
-    @app.action("pp.checkin.ok")
+    @app.action(Action.CHECKIN_OK)
     @later.listener
     def all_good(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
         actor = payload_actor(kit.editors, body)
         result = core.checkins.record(int(action["value"]), actor, "all_good")
         say_result(client, result, body["channel"]["id"], body["message"]["ts"], Replies(respond))
 
-    @app.action("pp.checkin.fail")
+    @app.action(Action.CHECKIN_FAIL)
     def report(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         channel, ts = body["channel"]["id"], body["message"]["ts"]
         form = failures_form(int(action["value"]), channel, ts, body.get("response_url", ""))
         kit.modals.open(body["trigger_id"], form, respond)
 
-    @app.view(FAILURES_FORM)
+    @app.view(Form.CHECKIN_FAILURES)
     @later.listener
     def reported(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         meta = json.loads(view["private_metadata"])
@@ -243,7 +243,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
         replies = Replies(Respond(response_url=meta["u"]) if meta.get("u") else None, client, actor.id)
         say_result(client, result, meta["c"], meta["t"], replies)
 
-    @app.action("pp.reminder.show")
+    @app.action(Action.REMINDER_SHOW)
     @later.listener
     def show(action: dict[str, Any], respond: Respond) -> None:
         client_id, _, section_id = action["value"].partition("|")

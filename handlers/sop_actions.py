@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from slack_bolt import App, Respond
@@ -11,6 +10,7 @@ from slack_sdk import WebClient
 from bot.core import Core
 from bot.kernel.views import Notice, ShowView
 from handlers.blocks import notice_message
+from handlers.ids import Action
 from handlers.kit import SlackKit
 from handlers.people import payload_actor
 from handlers.publish import post_version
@@ -21,7 +21,7 @@ from handlers.sop_blocks import shared_message, show_message
 def register(app: App, core: Core, kit: SlackKit) -> None:
     later = kit.later
 
-    @app.action("pp.publish")
+    @app.action(Action.PUBLISH)
     @later.listener
     def publish(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
         actor = payload_actor(kit.editors, body)
@@ -33,7 +33,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
         else:
             Replies(respond, client, actor.id).notices([notice])
 
-    @app.action(re.compile(r"^pp\.section\.(\d+|all)$"))
+    @app.action(Action.SECTION.family(r"\d+|all"))
     @later.listener
     def section(action: dict[str, Any], respond: Respond) -> None:
         client_id, _, section_id = action["value"].partition("|")
@@ -41,7 +41,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
         message = show_message(view) if isinstance(view, ShowView) else notice_message(view)
         Replies(respond).send([message], replace_original=True)
 
-    @app.action("pp.share")
+    @app.action(Action.SHARE)
     @later.listener
     def share(body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         """Into the channel through the response_url: it works in channels the bot is not a member of."""

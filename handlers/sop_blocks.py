@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import (
 from bot.kernel.escaping import mrkdwn, truncate
 from bot.kernel.views import Overview, PublishOffer, ShowView, TableView, WindowLine
 from handlers.blocks import MAX_SECTION, MESSAGE_TEXT_BUDGET, Message, your_time
+from handlers.ids import Action
 
 MESSAGE_BLOCKS = 45
 SHOW_BODY_LIMIT = 8_000
@@ -122,11 +123,11 @@ def show_message(view: ShowView) -> Message:
     o = view.overview
     ref = f"{o.client_id}|{view.section.id if view.section else ''}"
     link = f" · <{o.permalink}|Whole SOP>" if o.permalink else ""
-    share = ButtonElement(text="Share in channel", action_id="pp.share", value=ref)
+    share = ButtonElement(text="Share in channel", action_id=Action.SHARE, value=ref)
     if view.section is None:
         blocks = overview_blocks(o)
         buttons = [
-            ButtonElement(text=truncate(s.title, 75), action_id=f"pp.section.{i}", value=f"{o.client_id}|{s.id}")
+            ButtonElement(text=truncate(s.title, 75), action_id=Action.SECTION.of(i), value=f"{o.client_id}|{s.id}")
             for i, s in enumerate(view.sections)
         ]
         blocks.append(ActionsBlock(block_id="sections", elements=buttons[:25]))
@@ -145,7 +146,7 @@ def show_message(view: ShowView) -> Message:
     blocks.append(
         ContextBlock(elements=[MarkdownTextObject(text=f"From {mrkdwn(o.client_name)}'s SOP v{o.version}{link}")])
     )
-    everything = ButtonElement(text="All sections", action_id="pp.section.all", value=f"{o.client_id}|")
+    everything = ButtonElement(text="All sections", action_id=Action.SECTION.of("all"), value=f"{o.client_id}|")
     blocks.append(ActionsBlock(block_id="share", elements=[share, everything]))
     return Message(mrkdwn(f"{o.client_name} v{o.version}: {view.section.title}"), blocks)
 
@@ -187,7 +188,7 @@ def table_message(view: TableView) -> Message:
 def publish_offer_message(offer: PublishOffer) -> Message:
     where = f" to #{mrkdwn(offer.channel_name)}" if offer.channel_name else ""
     text = f"Ready to publish *{mrkdwn(offer.client_name)}*'s SOP{where}?"
-    button = ButtonElement(text="Publish", action_id="pp.publish", value=str(offer.draft_id), style="primary")
+    button = ButtonElement(text="Publish", action_id=Action.PUBLISH, value=str(offer.draft_id), style="primary")
     return Message(
         mrkdwn(f"Publish {offer.client_name}'s SOP?"),
         [SectionBlock(text=MarkdownTextObject(text=text)), ActionsBlock(elements=[button])],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date
 from typing import Any
@@ -16,6 +15,7 @@ from bot.exceptions.service import ExceptionView
 from bot.kernel.views import Notice
 from bot.oob.views import Moved, ReviewView
 from handlers.blocks import notice_message
+from handlers.forms import ExceptionRecord, Mitigation
 from handlers.ids import Action, Form
 from handlers.kit import SlackKit
 from handlers.oob_blocks import (
@@ -79,11 +79,6 @@ def _typed(values: dict[str, Any], block_id: str) -> str:
     inputs = values.get(block_id, {})
     field = inputs.get("value") or inputs.get(Action.OOB_CLIENT) or {}
     return field.get("value") or (field.get("selected_option") or {}).get("value") or ""
-
-
-def form_replies(meta: dict[str, Any]) -> Replies | None:
-    """Answers to a form go to the response_url of the click or command that opened it."""
-    return Replies(Respond(response_url=meta["u"])) if meta.get("u") else None
 
 
 def register(app: App, core: Core, kit: SlackKit) -> None:
@@ -155,14 +150,14 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
 
     @app.view(Form.OOB_MITIGATE)
     def mitigation(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        meta = json.loads(view["private_metadata"])
+        meta = Mitigation.load(view["private_metadata"])
         values = view["state"]["values"]
         actor = payload_actor(kit.editors, body)
         result = core.reviews.mitigate(
-            actor, meta["r"], meta["s"], _typed(values, "what"), _selected_date(values, "remove_by")
+            actor, meta.review_id, meta.step, _typed(values, "what"), _selected_date(values, "remove_by")
         )
         if _closed(ack, result):
-            later.run(show_moved, client, result, meta["c"], meta["t"], actor.id, form_replies(meta))
+            later.run(show_moved, client, result, meta.channel, meta.ts, actor.id, meta.replies())
 
     @app.view(Form.OOB_OPEN)
     def opened(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -190,28 +185,28 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
 
     @app.view(Form.EXCEPTION)
     def recorded(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        meta = json.loads(view["private_metadata"])
+        meta = ExceptionRecord.load(view["private_metadata"])
         values = view["state"]["values"]
         user = body["user"]
         actor = payload_actor(kit.editors, body)
         fields = {k: _typed(values, k) for k in ("what", "reason", "controls", "approver", "second_approver")}
-        review = (meta["r"], meta["s"]) if meta.get("r") is not None else None
+        review = (meta.review_id, meta.step) if meta.review_id is not None and meta.step is not None else None
         result = core.exceptions.record(
-            actor, meta["c"], fields, _selected_date(values, "expires"), f"view:{view['id']}", review
+            actor, meta.client_id, fields, _selected_date(values, "expires"), f"view:{view['id']}", review
         )
         if _closed(ack, result):
             later.run(say_exception, client, core, result, user["id"], meta)
 
 
-def say_exception(client: WebClient, core: Core, result: ExceptionView, user: str, meta: dict[str, Any]) -> None:
+def say_exception(client: WebClient, core: Core, result: ExceptionView, user: str, meta: ExceptionRecord) -> None:
     """The exception in the client's channel, and its review's checklist brought up to date."""
     if not result.just_recorded:
         return
     if result.channel_id:
         client.chat_postMessage(channel=result.channel_id, **exception_message(result, user).as_kwargs())
-    if result.review_id is not None and meta.get("ch") and meta.get("t"):
+    if result.review_id is not None and meta.channel and meta.ts:
         review = core.reviews.view(result.review_id)
         if review is not None:
-            client.chat_update(channel=meta["ch"], ts=meta["t"], **review_message(review).as_kwargs())
-            client.chat_postMessage(channel=meta["ch"], thread_ts=meta["t"], **step_reply(review, user).as_kwargs())
+            client.chat_update(channel=meta.channel, ts=meta.ts, **review_message(review).as_kwargs())
+            client.chat_postMessage(channel=meta.channel, thread_ts=meta.ts, **step_reply(review, user).as_kwargs())
     core.plan_changed()

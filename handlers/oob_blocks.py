@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 from slack_sdk.models.blocks import (
@@ -29,6 +28,7 @@ from bot.oob.rules import LABELS, SEVERITIES
 from bot.oob.views import ReviewReminderView, ReviewView
 from bot.sop.render import Safe, environment
 from handlers.blocks import MAX_SECTION, Message, your_time
+from handlers.forms import ExceptionRecord, Mitigation
 from handlers.ids import Action, Form
 from handlers.sop_blocks import chunk_text
 
@@ -229,7 +229,9 @@ def mitigation_form(review_id: int, step: int, channel: str, ts: str, response_u
         title="Mitigated",
         submit="Record",
         close="Cancel",
-        private_metadata=json.dumps({"r": review_id, "s": step, "c": channel, "t": ts, "u": response_url}),
+        private_metadata=Mitigation(
+            review_id=review_id, step=step, channel=channel, ts=ts, response_url=response_url
+        ).dump(),
         blocks=[
             _input("what", "What mitigation is in place?", multiline=True),
             InputBlock(
@@ -243,14 +245,21 @@ def mitigation_form(review_id: int, step: int, channel: str, ts: str, response_u
 
 def exception_form(form: ExceptionForm, channel: str = "", ts: str = "", response_url: str = "") -> View:
     """`response_url`: the command's or click's, so the form's answer reaches the person."""
-    meta = {"c": form.client_id, "r": form.review_id, "s": form.review_step, "ch": channel, "t": ts, "u": response_url}
+    meta = ExceptionRecord(
+        client_id=form.client_id,
+        review_id=form.review_id,
+        step=form.review_step,
+        channel=channel,
+        ts=ts,
+        response_url=response_url,
+    )
     return View(
         type="modal",
         callback_id=Form.EXCEPTION,
         title="Patch exception",
         submit="Record",
         close="Cancel",
-        private_metadata=json.dumps(meta),
+        private_metadata=meta.dump(),
         blocks=[
             SectionBlock(
                 text=MarkdownTextObject(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime
 from typing import Any
@@ -33,6 +32,7 @@ from bot.scheduling.ledger import ReminderView
 from bot.sop.render import environment
 from handlers.audit_blocks import report_messages, review_due_message
 from handlers.blocks import Message, notice_message, your_time
+from handlers.forms import CheckinFailures
 from handlers.ids import Action, Form
 from handlers.kit import SlackKit
 from handlers.membership import ensure_member
@@ -189,7 +189,9 @@ def failures_form(reminder_id: int, channel: str, ts: str, response_url: str = "
         title="Report failed patches",
         submit="Report",
         close="Cancel",
-        private_metadata=json.dumps({"r": reminder_id, "c": channel, "t": ts, "u": response_url}),
+        private_metadata=CheckinFailures(
+            reminder_id=reminder_id, channel=channel, ts=ts, response_url=response_url
+        ).dump(),
         blocks=[
             field("devices", "Devices affected"),
             field("updates", "Which updates failed"),
@@ -230,7 +232,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
     @app.view(Form.CHECKIN_FAILURES)
     @later.listener
     def reported(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        meta = json.loads(view["private_metadata"])
+        meta = CheckinFailures.load(view["private_metadata"])
         values = view["state"]["values"]
 
         def typed(block_id: str) -> str:
@@ -238,10 +240,9 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
 
         actor = payload_actor(kit.editors, body)
         result = core.checkins.record(
-            int(meta["r"]), actor, "failures", typed("devices"), typed("updates"), typed("notes")
+            meta.reminder_id, actor, "failures", typed("devices"), typed("updates"), typed("notes")
         )
-        replies = Replies(Respond(response_url=meta["u"]) if meta.get("u") else None, client, actor.id)
-        say_result(client, result, meta["c"], meta["t"], replies)
+        say_result(client, result, meta.channel, meta.ts, meta.replies(client, actor.id))
 
     @app.action(Action.REMINDER_SHOW)
     @later.listener

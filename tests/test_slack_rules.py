@@ -132,7 +132,7 @@ def test_a_modal_whose_trigger_expired_tells_the_person_to_press_again(bot, fake
     view = json.loads(opened) if isinstance(opened, str) else opened
     assert view["title"]["text"] == "Mitigated"
     meta = json.loads(view["private_metadata"])
-    assert meta["u"].startswith(fake.base + "/response/")  # the form answers through the click's response_url
+    assert meta["response_url"].startswith(fake.base + "/response/")  # answers go to the click
 
 
 def test_a_response_url_used_up_sends_the_answer_to_the_dm(fake):

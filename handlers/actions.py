@@ -46,21 +46,22 @@ _PRESSED = (
 _PRESS = re.compile("^(" + "|".join(re.escape(a) for a in _PRESSED) + "|" + re.escape(Action.CHOICE) + r"\.\d+)$")
 
 
-def register(app: App, core: Core, kit: SlackKit) -> None:
-    later = kit.later
+class QuestionnaireListeners:
+    """The questionnaire's buttons and selects."""
 
-    @app.action(Action.CHECK)
-    def toggle(ack: Ack) -> None:
+    def __init__(self, core: Core, kit: SlackKit) -> None:
+        self.core = core
+        self.kit = kit
+
+    def toggle(self, ack: Ack) -> None:
         ack()  # ticking a box changes nothing until Save selection
 
-    @app.action(_PRESS)
-    @later.listener
-    def press(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    def press(self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
         user = body["user"]
         name = user.get("username") or user.get("name") or user["id"]
-        actor = Actor(user["id"], name, editor=kit.editors.is_editor(user["id"]))
+        actor = Actor(user["id"], name, editor=self.kit.editors.is_editor(user["id"]))
         kind = action["action_id"].split(".", 1)[1]
-        qn = core.questionnaire
+        qn = self.core.questionnaire
         draft_id, seq, question_id, value = _reference(action)
         if kind == "startover":
             outcome = qn.start_over(actor, draft_id, seq)
@@ -71,6 +72,13 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
         else:
             outcome = qn.act(actor, draft_id, seq, "answer", question_id, _raw(kind, value, action, body))
         deliver(client, qn, outcome, body["channel"]["id"], replies=Replies(respond, client, actor.id))
+
+
+def register(app: App, core: Core, kit: SlackKit) -> None:
+    """Register each listener: a named method of QuestionnaireListeners."""
+    listeners = QuestionnaireListeners(core, kit)
+    app.action(Action.CHECK)(listeners.toggle)
+    app.action(_PRESS)(kit.later.listener(listeners.press))
 
 
 def _reference(action: dict[str, Any]) -> tuple[int, int, str, str]:

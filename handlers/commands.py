@@ -28,41 +28,52 @@ from handlers.render import render
 from handlers.replies import Replies
 
 
-def register(app: App, core: Core, kit: SlackKit) -> None:
-    @app.command("/patchpolicy")
-    def patchpolicy(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+class CommandListeners:
+    """The /patchpolicy slash command."""
+
+    def __init__(self, core: Core, kit: SlackKit) -> None:
+        self.core = core
+        self.kit = kit
+
+    def patchpolicy(self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         """Decide the ack here, on the request thread, from the cache alone; the work runs after it."""
-        later = kit.later
+        later = self.kit.later
         cmd = parse_command(body.get("text", ""))
         user_id = body["user_id"]
-        actor = Actor(user_id, body.get("user_name") or user_id, editor=kit.editors.is_editor(user_id))
+        actor = Actor(user_id, body.get("user_name") or user_id, editor=self.kit.editors.is_editor(user_id))
         replies = Replies(respond, client, actor.id)
         kind = ack_of(cmd)
-        if needs_editor(cmd) and not kit.editors.is_editor(actor.id):
-            ack(**render(core.refusal(refusal_word(cmd))).as_kwargs())
+        if needs_editor(cmd) and not self.kit.editors.is_editor(actor.id):
+            ack(**render(self.core.refusal(refusal_word(cmd))).as_kwargs())
         elif kind is Kind.DM:
             if _ack_dm(ack, cmd):
-                later.run(_in_dm, body, client, core, kit, cmd, actor)
+                later.run(_in_dm, body, client, self.core, self.kit, cmd, actor)
         elif kind is Kind.PUBLISH:
             ack(text=f"Publishing {mrkdwn(cmd.args) or 'the SOP'}…")
-            later.run(_publish, client, core, kit, cmd, actor, replies)
+            later.run(_publish, client, self.core, self.kit, cmd, actor, replies)
         elif kind is Kind.FORM and cmd.name == "oob":
             ack()
-            kit.modals.open(body["trigger_id"], oob_form(), respond)
+            self.kit.modals.open(body["trigger_id"], oob_form(), respond)
         elif kind is Kind.FORM:
-            _exception(ack, body, core, cmd, actor, kit, respond)
+            _exception(ack, body, self.core, cmd, actor, self.kit, respond)
         elif kind is Kind.REVIEWS:
             ack(text="Opening the out-of-band review…")
-            later.run(_oob, client, core, kit, cmd, actor, replies)
+            later.run(_oob, client, self.core, self.kit, cmd, actor, replies)
         elif kind is Kind.REPORT:
             ack(text="Preparing the report…")
-            later.run(_report, client, core, cmd, actor, replies)
+            later.run(_report, client, self.core, cmd, actor, replies)
         elif kind is Kind.FILE:
             ack(text="Preparing the file…")
-            later.run(_file, client, core, cmd, actor, replies)
+            later.run(_file, client, self.core, cmd, actor, replies)
         else:  # reading: ack at once, then answer through the response_url
             ack()
-            later.run(_read, core, cmd, actor, replies)
+            later.run(_read, self.core, cmd, actor, replies)
+
+
+def register(app: App, core: Core, kit: SlackKit) -> None:
+    """Register each listener: a named method of CommandListeners."""
+    listeners = CommandListeners(core, kit)
+    app.command("/patchpolicy")(listeners.patchpolicy)
 
 
 def _publish(client: WebClient, core: Core, kit: SlackKit, cmd: Command, actor: Actor, replies: Replies) -> None:

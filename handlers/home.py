@@ -82,32 +82,32 @@ def new_policy_modal() -> View:
     )
 
 
-def register(app: App, core: Core, kit: SlackKit) -> None:
-    later = kit.later
+class HomeListeners:
+    """The App Home tab, New policy and its form, Resume and Show."""
 
-    @app.event("app_home_opened")
-    @later.listener
-    def home_opened(event: dict[str, Any], client: WebClient) -> None:
+    def __init__(self, core: Core, kit: SlackKit) -> None:
+        self.core = core
+        self.kit = kit
+
+    def home_opened(self, event: dict[str, Any], client: WebClient) -> None:
         if event.get("tab", "home") != "home":
             return
-        actor = slack_actor(kit.editors, event["user"], event["user"])
-        client.views_publish(user_id=event["user"], view=home_view(core.reader.home(actor)))
+        actor = slack_actor(self.kit.editors, event["user"], event["user"])
+        client.views_publish(user_id=event["user"], view=home_view(self.core.reader.home(actor)))
 
-    @app.action(Action.HOME_NEW)
-    def new_policy(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def new_policy(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """The modal opens at once, in its own lane (the trigger lives 3 seconds); a refusal goes to the DM."""
         ack()
-        if kit.editors.is_editor(body["user"]["id"]):
-            kit.modals.open(body["trigger_id"], new_policy_modal())
+        if self.kit.editors.is_editor(body["user"]["id"]):
+            self.kit.modals.open(body["trigger_id"], new_policy_modal())
         else:
-            later.run(refuse_in_dm, client, body["user"]["id"])
+            self.kit.later.run(self.refuse_in_dm, client, body["user"]["id"])
 
-    def refuse_in_dm(client: WebClient, user_id: str) -> None:
-        message = notice_message(core.refusal("create")).as_kwargs()
+    def refuse_in_dm(self, client: WebClient, user_id: str) -> None:
+        message = notice_message(self.core.refusal("create")).as_kwargs()
         client.chat_postMessage(channel=open_dm(client, user_id), **message)
 
-    @app.view(Form.NEW_POLICY)
-    def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+    def submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         typed = view["state"]["values"]["client"]["name"].get("value") or ""
         try:
             name = clean_name(typed)
@@ -115,25 +115,36 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
             ack(response_action="errors", errors={"client": str(err)})
             return
         ack()
-        later.run(start, body, name, client)
+        self.kit.later.run(self.start, body, name, client)
 
-    def start(body: dict[str, Any], name: str, client: WebClient) -> None:
-        actor = payload_actor(kit.editors, body)
-        deliver(client, core.questionnaire, core.questionnaire.start(actor, name, {}), open_dm(client, actor.id))
-
-    @app.action(Action.HOME_RESUME)
-    @later.listener
-    def resume(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        user = body["user"]
-        actor = payload_actor(kit.editors, body)
-        draft_id = int(action["value"].split("|")[0])
+    def start(self, body: dict[str, Any], name: str, client: WebClient) -> None:
+        actor = payload_actor(self.kit.editors, body)
         deliver(
-            client, core.questionnaire, core.questionnaire.resume(actor, draft_id=draft_id), open_dm(client, user["id"])
+            client, self.core.questionnaire, self.core.questionnaire.start(actor, name, {}), open_dm(client, actor.id)
         )
 
-    @app.action(Action.HOME_SHOW)
-    @later.listener
-    def show(body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
-        view = core.reader.section(int(action["value"]), "")
+    def resume(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        user = body["user"]
+        actor = payload_actor(self.kit.editors, body)
+        draft_id = int(action["value"].split("|")[0])
+        deliver(
+            client,
+            self.core.questionnaire,
+            self.core.questionnaire.resume(actor, draft_id=draft_id),
+            open_dm(client, user["id"]),
+        )
+
+    def show(self, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        view = self.core.reader.section(int(action["value"]), "")
         message = show_message(view) if isinstance(view, ShowView) else notice_message(view)
         client.chat_postMessage(channel=open_dm(client, body["user"]["id"]), **message.as_kwargs())
+
+
+def register(app: App, core: Core, kit: SlackKit) -> None:
+    """Register each listener: a named method of HomeListeners."""
+    listeners = HomeListeners(core, kit)
+    app.event("app_home_opened")(kit.later.listener(listeners.home_opened))
+    app.action(Action.HOME_NEW)(listeners.new_policy)
+    app.view(Form.NEW_POLICY)(listeners.submitted)
+    app.action(Action.HOME_RESUME)(kit.later.listener(listeners.resume))
+    app.action(Action.HOME_SHOW)(kit.later.listener(listeners.show))

@@ -17,20 +17,30 @@ from handlers.policy_files import fetch_policy_file
 from handlers.render import render
 
 
-def register(app: App, core: Core, kit: SlackKit) -> None:
-    @app.event("message")
-    @kit.later.listener
-    def direct_message(event: dict[str, Any], client: WebClient) -> None:
+class MessageListeners:
+    """Messages in the bot's DM: typed answers and shared policy files."""
+
+    def __init__(self, core: Core, kit: SlackKit) -> None:
+        self.core = core
+        self.kit = kit
+
+    def direct_message(self, event: dict[str, Any], client: WebClient) -> None:
         if event.get("channel_type") != "im" or event.get("bot_id") or not event.get("user"):
             return
         if event.get("subtype") == "file_share":
-            _import(event, client, core, kit)
+            _import(event, client, self.core, self.kit)
             return
         if event.get("subtype"):
             return
-        actor = Actor(event["user"], event["user"], editor=kit.editors.is_editor(event["user"]))
-        outcome = core.questionnaire.text(actor, unescape_slack(event.get("text") or ""))
-        deliver(client, core.questionnaire, outcome, event["channel"])
+        actor = Actor(event["user"], event["user"], editor=self.kit.editors.is_editor(event["user"]))
+        outcome = self.core.questionnaire.text(actor, unescape_slack(event.get("text") or ""))
+        deliver(client, self.core.questionnaire, outcome, event["channel"])
+
+
+def register(app: App, core: Core, kit: SlackKit) -> None:
+    """Register each listener: a named method of MessageListeners."""
+    listeners = MessageListeners(core, kit)
+    app.event("message")(kit.later.listener(listeners.direct_message))
 
 
 def _import(event: dict[str, Any], client: WebClient, core: Core, kit: SlackKit) -> None:

@@ -81,18 +81,22 @@ def _typed(values: dict[str, Any], block_id: str) -> str:
     return field.get("value") or (field.get("selected_option") or {}).get("value") or ""
 
 
-def register(app: App, core: Core, kit: SlackKit) -> None:
-    later, editors = kit.later, kit.editors
+class OobListeners:
+    """Out-of-band review steps, the mitigation, exception and review forms, and the form's client search."""
 
-    def refuse(body: dict[str, Any], respond: Respond) -> bool:
+    def __init__(self, core: Core, kit: SlackKit) -> None:
+        self.core = core
+        self.kit = kit
+
+    def refuse(self, body: dict[str, Any], respond: Respond) -> bool:
         """Only editors move a review: anyone else is told so, through the click's response_url."""
-        if editors.is_editor(body["user"]["id"]):
+        if self.kit.editors.is_editor(body["user"]["id"]):
             return False
-        Replies(respond).notices([core.refusal("change")])
+        Replies(respond).notices([self.core.refusal("change")])
         return True
 
     def show_moved(
-        client: WebClient, moved: Moved | Notice, channel: str, ts: str, user: str, replies: Replies | None
+        self, client: WebClient, moved: Moved | Notice, channel: str, ts: str, user: str, replies: Replies | None
     ) -> None:
         if isinstance(moved, Notice):
             if replies is not None:
@@ -106,96 +110,108 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
                 )
             return
         client.chat_postMessage(channel=channel, thread_ts=ts, **step_reply(moved.view, user).as_kwargs())
-        core.plan_changed()
+        self.core.plan_changed()
 
-    @app.action(_SIMPLE_STEP)
-    @later.listener
-    def step(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        if refuse(body, respond):
+    def step(self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        if self.refuse(body, respond):
             return
         review_id, step_no, status = action["value"].split("|")
-        actor = payload_actor(kit.editors, body)
-        moved = core.reviews.move(actor, int(review_id), int(step_no), status)
-        show_moved(client, moved, body["channel"]["id"], body["message"]["ts"], actor.id, Replies(respond))
+        actor = payload_actor(self.kit.editors, body)
+        moved = self.core.reviews.move(actor, int(review_id), int(step_no), status)
+        self.show_moved(client, moved, body["channel"]["id"], body["message"]["ts"], actor.id, Replies(respond))
 
-    @app.action(Action.OOB_MITIGATED)
-    def mitigated(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def mitigated(self, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        if refuse(body, respond):
+        if self.refuse(body, respond):
             return
         review_id, step_no, _ = action["value"].split("|")
         channel, ts = body["channel"]["id"], body["message"]["ts"]
-        kit.modals.open(
+        self.kit.modals.open(
             body["trigger_id"],
             mitigation_form(int(review_id), int(step_no), channel, ts, body.get("response_url", "")),
             respond,
         )
 
-    @app.action(Action.OOB_EXCEPTION)
-    def exception(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def exception(self, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        if refuse(body, respond):
+        if self.refuse(body, respond):
             return
-        form = core.exceptions.form(review_id=int(action["value"].split("|")[0]))
+        form = self.core.exceptions.form(review_id=int(action["value"].split("|")[0]))
         if isinstance(form, Notice):
-            later.run(Replies(respond).notices, [form])
+            self.kit.later.run(Replies(respond).notices, [form])
             return
         view = exception_form(form, body["channel"]["id"], body["message"]["ts"], body.get("response_url", ""))
-        kit.modals.open(body["trigger_id"], view, respond)
+        self.kit.modals.open(body["trigger_id"], view, respond)
 
-    @app.options(Action.OOB_CLIENT)
-    def clients(ack: Ack, payload: dict[str, Any]) -> None:
+    def clients(self, ack: Ack, payload: dict[str, Any]) -> None:
         """The out-of-band form's client list, searched as the user types."""
-        ack(options=[o.to_dict() for o in client_options(core.reviews.reviewable_clients(), payload.get("value", ""))])
+        ack(
+            options=[
+                o.to_dict() for o in client_options(self.core.reviews.reviewable_clients(), payload.get("value", ""))
+            ]
+        )
 
-    @app.view(Form.OOB_MITIGATE)
-    def mitigation(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+    def mitigation(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         meta = Mitigation.load(view["private_metadata"])
         values = view["state"]["values"]
-        actor = payload_actor(kit.editors, body)
-        result = core.reviews.mitigate(
+        actor = payload_actor(self.kit.editors, body)
+        result = self.core.reviews.mitigate(
             actor, meta.review_id, meta.step, _typed(values, "what"), _selected_date(values, "remove_by")
         )
         if _closed(ack, result):
-            later.run(show_moved, client, result, meta.channel, meta.ts, actor.id, meta.replies())
+            self.kit.later.run(self.show_moved, client, result, meta.channel, meta.ts, actor.id, meta.replies())
 
-    @app.view(Form.OOB_OPEN)
-    def opened(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+    def opened(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         values = view["state"]["values"]
         title = _typed(values, "title").strip()
         if not title:
             ack(response_action="errors", errors={"title": "Name the patch, advisory or CVE."})
             return
         ack()
-        later.run(open_reviews, body, _typed(values, "client"), title, _typed(values, "severity") or "critical", client)
+        self.kit.later.run(
+            self.open_reviews, body, _typed(values, "client"), title, _typed(values, "severity") or "critical", client
+        )
 
-    def open_reviews(body: dict[str, Any], chosen: str, title: str, severity: str, client: WebClient) -> None:
+    def open_reviews(self, body: dict[str, Any], chosen: str, title: str, severity: str, client: WebClient) -> None:
         """The form's choice is `all` or a client's id (`c17`): names never travel through option values."""
         user = body["user"]
-        actor = payload_actor(kit.editors, body)
+        actor = payload_actor(self.kit.editors, body)
         if chosen == ALL_CLIENTS:
-            views, notices = core.reviews.open(actor, f"all {title} {severity}")
+            views, notices = self.core.reviews.open(actor, f"all {title} {severity}")
         else:
-            views, notices = core.reviews.open(actor, f"{title} {severity}", client_id=int(chosen.lstrip("c") or 0))
-        notices = list(notices) + post_reviews(client, core, views)
+            views, notices = self.core.reviews.open(
+                actor, f"{title} {severity}", client_id=int(chosen.lstrip("c") or 0)
+            )
+        notices = list(notices) + post_reviews(client, self.core, views)
         dm = open_dm(client, user["id"])
         for notice in notices:
             client.chat_postMessage(channel=dm, **notice_message(notice).as_kwargs())
-        core.plan_changed()
+        self.core.plan_changed()
 
-    @app.view(Form.EXCEPTION)
-    def recorded(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+    def recorded(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         meta = ExceptionRecord.load(view["private_metadata"])
         values = view["state"]["values"]
         user = body["user"]
-        actor = payload_actor(kit.editors, body)
+        actor = payload_actor(self.kit.editors, body)
         fields = {k: _typed(values, k) for k in ("what", "reason", "controls", "approver", "second_approver")}
         review = (meta.review_id, meta.step) if meta.review_id is not None and meta.step is not None else None
-        result = core.exceptions.record(
+        result = self.core.exceptions.record(
             actor, meta.client_id, fields, _selected_date(values, "expires"), f"view:{view['id']}", review
         )
         if _closed(ack, result):
-            later.run(say_exception, client, core, result, user["id"], meta)
+            self.kit.later.run(say_exception, client, self.core, result, user["id"], meta)
+
+
+def register(app: App, core: Core, kit: SlackKit) -> None:
+    """Register each listener: a named method of OobListeners."""
+    listeners = OobListeners(core, kit)
+    app.action(_SIMPLE_STEP)(kit.later.listener(listeners.step))
+    app.action(Action.OOB_MITIGATED)(listeners.mitigated)
+    app.action(Action.OOB_EXCEPTION)(listeners.exception)
+    app.options(Action.OOB_CLIENT)(listeners.clients)
+    app.view(Form.OOB_MITIGATE)(listeners.mitigation)
+    app.view(Form.OOB_OPEN)(listeners.opened)
+    app.view(Form.EXCEPTION)(listeners.recorded)
 
 
 def say_exception(client: WebClient, core: Core, result: ExceptionView, user: str, meta: ExceptionRecord) -> None:

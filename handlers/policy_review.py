@@ -17,36 +17,43 @@ from handlers.people import open_dm, payload_actor
 from handlers.replies import Replies
 
 
-def register(app: App, core: Core, kit: SlackKit) -> None:
-    later = kit.later
+class PolicyReviewListeners:
+    """The buttons of a policy-review reminder: Start review and Reviewed, no changes."""
 
-    def editor_of(body: dict[str, Any], respond: Respond) -> Actor | None:
+    def __init__(self, core: Core, kit: SlackKit) -> None:
+        self.core = core
+        self.kit = kit
+
+    def editor_of(self, body: dict[str, Any], respond: Respond) -> Actor | None:
         """The clicking user if they may review policies; otherwise they are told who can, and None."""
-        actor = payload_actor(kit.editors, body)
+        actor = payload_actor(self.kit.editors, body)
         if actor.editor:
             return actor
-        Replies(respond).notices([core.refusal("review")])
+        Replies(respond).notices([self.core.refusal("review")])
         return None
 
-    @app.action(Action.REVIEW_START)
-    @later.listener
-    def start(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        actor = editor_of(body, respond)
+    def start(self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        actor = self.editor_of(body, respond)
         if actor is None:
             return
         client_id = int(action["value"])
-        notice = core.policy_reviews.record(actor, client_id, "review started; the policy was opened for editing")
+        notice = self.core.policy_reviews.record(actor, client_id, "review started; the policy was opened for editing")
         dm = open_dm(client, actor.id)
         client.chat_postMessage(channel=dm, **notice_message(notice).as_kwargs())
-        deliver(client, core.questionnaire, core.edit_client(actor, client_id, {}), dm)
+        deliver(client, self.core.questionnaire, self.core.edit_client(actor, client_id, {}), dm)
 
-    @app.action(Action.REVIEW_NO_CHANGE)
-    @later.listener
-    def unchanged(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        actor = editor_of(body, respond)
+    def unchanged(self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        actor = self.editor_of(body, respond)
         if actor is None:
             return
-        notice = core.policy_reviews.record(actor, int(action["value"]), "no changes needed")
+        notice = self.core.policy_reviews.record(actor, int(action["value"]), "no changes needed")
         client.chat_update(
             channel=body["channel"]["id"], ts=body["message"]["ts"], **notice_message(notice).as_kwargs()
         )
+
+
+def register(app: App, core: Core, kit: SlackKit) -> None:
+    """Register each listener: a named method of PolicyReviewListeners."""
+    listeners = PolicyReviewListeners(core, kit)
+    app.action(Action.REVIEW_START)(kit.later.listener(listeners.start))
+    app.action(Action.REVIEW_NO_CHANGE)(kit.later.listener(listeners.unchanged))

@@ -200,10 +200,16 @@ def failures_form(reminder_id: int, channel: str, ts: str, response_url: str = "
     )
 
 
-def register(app: App, core: Core, kit: SlackKit) -> None:
-    later = kit.later
+class ReminderListeners:
+    """The check-in buttons of a reminder, the failures form, and Show the SOP's windows."""
 
-    def say_result(client: WebClient, result: CheckinResult | Notice, channel: str, ts: str, replies: Replies) -> None:
+    def __init__(self, core: Core, kit: SlackKit) -> None:
+        self.core = core
+        self.kit = kit
+
+    def say_result(
+        self, client: WebClient, result: CheckinResult | Notice, channel: str, ts: str, replies: Replies
+    ) -> None:
         if isinstance(result, Notice):
             replies.notices([result])
             return
@@ -215,39 +221,41 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
                 channel=channel, thread_ts=ts, text="Failed patches and rollback", blocks=[b.to_dict() for b in blocks]
             )
 
-    @app.action(Action.CHECKIN_OK)
-    @later.listener
-    def all_good(body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        actor = payload_actor(kit.editors, body)
-        result = core.checkins.record(int(action["value"]), actor, "all_good")
-        say_result(client, result, body["channel"]["id"], body["message"]["ts"], Replies(respond))
+    def all_good(self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        actor = payload_actor(self.kit.editors, body)
+        result = self.core.checkins.record(int(action["value"]), actor, "all_good")
+        self.say_result(client, result, body["channel"]["id"], body["message"]["ts"], Replies(respond))
 
-    @app.action(Action.CHECKIN_FAIL)
-    def report(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+    def report(self, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         channel, ts = body["channel"]["id"], body["message"]["ts"]
         form = failures_form(int(action["value"]), channel, ts, body.get("response_url", ""))
-        kit.modals.open(body["trigger_id"], form, respond)
+        self.kit.modals.open(body["trigger_id"], form, respond)
 
-    @app.view(Form.CHECKIN_FAILURES)
-    @later.listener
-    def reported(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+    def reported(self, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         meta = CheckinFailures.load(view["private_metadata"])
         values = view["state"]["values"]
 
         def typed(block_id: str) -> str:
             return (values.get(block_id, {}).get("value", {}) or {}).get("value") or ""
 
-        actor = payload_actor(kit.editors, body)
-        result = core.checkins.record(
+        actor = payload_actor(self.kit.editors, body)
+        result = self.core.checkins.record(
             meta.reminder_id, actor, "failures", typed("devices"), typed("updates"), typed("notes")
         )
-        say_result(client, result, meta.channel, meta.ts, meta.replies(client, actor.id))
+        self.say_result(client, result, meta.channel, meta.ts, meta.replies(client, actor.id))
 
-    @app.action(Action.REMINDER_SHOW)
-    @later.listener
-    def show(action: dict[str, Any], respond: Respond) -> None:
+    def show(self, action: dict[str, Any], respond: Respond) -> None:
         client_id, _, section_id = action["value"].partition("|")
-        view = core.reader.section(int(client_id), section_id)
+        view = self.core.reader.section(int(client_id), section_id)
         message = show_message(view) if isinstance(view, ShowView) else notice_message(view)
         Replies(respond).send([message])
+
+
+def register(app: App, core: Core, kit: SlackKit) -> None:
+    """Register each listener: a named method of ReminderListeners."""
+    listeners = ReminderListeners(core, kit)
+    app.action(Action.CHECKIN_OK)(kit.later.listener(listeners.all_good))
+    app.action(Action.CHECKIN_FAIL)(listeners.report)
+    app.view(Form.CHECKIN_FAILURES)(kit.later.listener(listeners.reported))
+    app.action(Action.REMINDER_SHOW)(kit.later.listener(listeners.show))

@@ -1,40 +1,110 @@
-"""HTTP mode: Bolt behind waitress (a production WSGI server), plus GET /healthz."""
+"""HTTP mode: Bolt behind waitress (a production WSGI server), plus GET /healthz.
+
+Every POST is checked before Bolt sees it: a body over MAX_BODY gets 413, a wrong or missing Slack signature
+401, and a signed body that is not UTF-8, not JSON or carries a `payload=` that is not JSON 400, each with one
+log line and no traceback. Slow or idle clients are dropped after CHANNEL_TIMEOUT, and the connection limit
+is sized for Slack's bursts, so half-sent requests cannot take the bot offline.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import io
 import json
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qs
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
+from waitress.server import create_server
 
 from handlers.ack_first import AckFirstExecutor
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+MAX_BODY = 1_000_000  # bytes; Slack's largest payloads (a view with its state) are far smaller
+CHANNEL_TIMEOUT = 10  # seconds a connection may sit idle or half-sent
+CONNECTION_LIMIT = 1000  # open connections at once
 
 
-def wsgi_app(app: App, db: Database, workers: AckFirstExecutor) -> WsgiApp:
-    """POST /slack/events goes to Bolt (`workers` hold back while requests are in flight); GET /healthz checks
-    the database and says nothing secret."""
+def _answer(start_response: Callable[..., Any], status: str, body: dict[str, Any]) -> list[bytes]:
+    payload = json.dumps(body).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+    return [payload]
+
+
+def signed(verifier: SignatureVerifier, raw: bytes, timestamp: str | None, signature: str | None) -> bool:
+    """Slack's signature check over the raw bytes (slack_sdk's decodes the body first, which a non-UTF-8 body
+    turns into an exception)."""
+    try:
+        return verifier.is_valid(raw.decode("utf-8"), timestamp, signature)
+    except UnicodeDecodeError:
+        return _signed_bytes(verifier, raw, timestamp, signature)
+
+
+def _signed_bytes(verifier: SignatureVerifier, raw: bytes, timestamp: str | None, signature: str | None) -> bool:
+    if not timestamp or not signature or not timestamp.isdigit():
+        return False
+    if abs(verifier.clock.now() - int(timestamp)) > 60 * 5:
+        return False
+    digest = hmac.new(verifier.signing_secret.encode(), f"v0:{timestamp}:".encode() + raw, hashlib.sha256)
+    return hmac.compare_digest(f"v0={digest.hexdigest()}", signature)
+
+
+def refusal(environ: dict[str, Any], verifier: SignatureVerifier) -> tuple[str, str] | None:
+    """(HTTP status, reason) for a request that must not reach Bolt; None for one that may. The body is read
+    once and put back for Bolt."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return "400 Bad Request", "unreadable Content-Length"
+    if length > MAX_BODY:
+        return "413 Payload Too Large", f"body of {length} bytes"
+    raw = environ["wsgi.input"].read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(raw)
+    timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
+    signature = environ.get("HTTP_X_SLACK_SIGNATURE")
+    if not signed(verifier, raw, timestamp, signature):
+        return "401 Unauthorized", "missing, wrong or stale Slack signature"
+    try:
+        body = raw.decode("utf-8")
+        if "json" in (environ.get("CONTENT_TYPE") or ""):
+            json.loads(body)
+        elif "payload" in (form := parse_qs(body)):
+            json.loads(form["payload"][0])
+    except (UnicodeDecodeError, ValueError):
+        return "400 Bad Request", "signed body that is not UTF-8 JSON or a form with a JSON payload"
+    return None
+
+
+def wsgi_app(app: App, db: Database, workers: AckFirstExecutor, signing_secret: str) -> WsgiApp:
+    """POST /slack/events goes to Bolt once it passes `refusal` (`workers` hold back while requests are in
+    flight); GET /healthz checks the database and says nothing secret."""
     bolt = SlackRequestHandler(app)
+    verifier = SignatureVerifier(signing_secret)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in {"GET", "HEAD"}:
             try:
                 with db.read() as session:
                     session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-                status, body = "200 OK", {"status": "ok", "database": "ok"}
+                return _answer(start_response, "200 OK", {"status": "ok", "database": "ok"})
             except Exception:
                 log.exception("health check failed")
-                status, body = "503 Service Unavailable", {"status": "error", "database": "unreachable"}
-            payload = json.dumps(body).encode()
-            start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
-            return [payload]
+                return _answer(
+                    start_response, "503 Service Unavailable", {"status": "error", "database": "unreachable"}
+                )
+        refused = refusal(environ, verifier) if environ.get("REQUEST_METHOD") == "POST" else None
+        if refused is not None:
+            status, reason = refused
+            log.info("refused a request from %s: %s (%s)", environ.get("REMOTE_ADDR"), status, reason)
+            return _answer(start_response, status, {"ok": False, "error": status.split(" ", 1)[1].lower()})
         workers.request_started()
         try:
             return bolt(environ, start_response)
@@ -44,9 +114,24 @@ def wsgi_app(app: App, db: Database, workers: AckFirstExecutor) -> WsgiApp:
     return application
 
 
-def serve_http(app: App, db: Database, workers: AckFirstExecutor, host: str, port: int, threads: int) -> None:
-    """Serve until interrupted."""
-    from waitress import serve
+def make_server(application: WsgiApp, host: str, port: int, threads: int) -> Any:
+    """The waitress server with the limits above (port 0: any free port, see `effective_port`)."""
+    return create_server(
+        application,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="patchpolicy",
+        channel_timeout=CHANNEL_TIMEOUT,
+        connection_limit=CONNECTION_LIMIT,
+        cleanup_interval=2,
+        max_request_body_size=MAX_BODY,  # waitress answers 413 itself, before reading the body
+    )
 
+
+def serve_http(
+    app: App, db: Database, workers: AckFirstExecutor, signing_secret: str, host: str, port: int, threads: int
+) -> None:
+    """Serve until interrupted."""
     log.info("PatchPolicy listening on http://%s:%s/slack/events", host, port)
-    serve(wsgi_app(app, db, workers), host=host, port=port, threads=threads, ident="patchpolicy")
+    make_server(wsgi_app(app, db, workers, signing_secret), host, port, threads).run()

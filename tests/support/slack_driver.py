@@ -14,13 +14,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
-from waitress.server import create_server
 
 from bot.kernel.clock import Clock
 from bot.kernel.config import Settings
 from handlers.ack_first import AckFirstExecutor
 from handlers.app import WORKER_THREADS, create_bot
-from handlers.http_server import wsgi_app
+from handlers.http_server import make_server, wsgi_app
 from storage.db import Database
 from tests.support.fake_slack import TOKEN, FakeSlack
 
@@ -109,7 +108,7 @@ class BotUnderTest:
         def record(error: BaseException) -> None:  # Bolt logs and swallows listener errors; tests must see them
             self.errors.append(error)
 
-        self.server = create_server(wsgi_app(self.app, self.db, self.executor), host="127.0.0.1", port=0, threads=8)
+        self.server = make_server(wsgi_app(self.app, self.db, self.executor, SIGNING_SECRET), "127.0.0.1", 0, 8)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self._thread = threading.Thread(target=self.server.run, daemon=True)
         self._thread.start()

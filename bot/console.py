@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -95,9 +96,7 @@ class Console:
             elif isinstance(reply, TableView):
                 self.say(render_table(reply))
             elif isinstance(reply, ExportFile):
-                target = Path.cwd() / reply.filename
-                target.write_text(reply.content, encoding="utf-8")
-                self.say(f"✓ Wrote {target}")
+                self.say(write_export(Path.cwd() / reply.filename, reply.content))
             elif isinstance(reply, QuestionView):
                 self.say(render_question(reply))
             elif isinstance(reply, SummaryView):
@@ -182,3 +181,14 @@ def render_offer(offer: ResumeOffer) -> str:
         f"{offer.client_name} already has an open draft (question {offer.position} of {offer.total}). "
         "Type `resume` to continue it, or `start over`."
     )
+
+
+def write_export(target: Path, content: str) -> str:
+    """Write an exported file, never through a link planted at its name; what happened, in words."""
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as err:
+        return f"✗ Can't write {target}: {err.strerror}. Nothing was written."
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(content)
+    return f"✓ Wrote {target}"

@@ -8,9 +8,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.kernel.actor import Actor
+from bot.kernel.clients import file_stem
 from bot.kernel.clock import Clock
 from bot.kernel.lookup import resolve_client
-from bot.kernel.questions import slug
 from bot.kernel.versions import latest_version
 from bot.kernel.views import Notice, Overview, Published, WindowLine
 from bot.policy import template_links
@@ -167,7 +167,7 @@ class Publisher:
             channel_name=client.channel_name,
             document=tuple((s.title, s.body) for s in chat.sections),
             markdown=row.markdown,
-            filename=f"{slug(client.name)}-patch-sop-v{row.version}.md",
+            filename=f"{file_stem(client.name, client.id)}-patch-sop-v{row.version}.md",
             message_ts=row.message_ts if row.posted_at else None,
             thread_posted=row.thread_posted_at is not None,
             file_posted=row.file_posted_at is not None,

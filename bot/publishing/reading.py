@@ -8,9 +8,10 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from bot.kernel.actor import Actor
+from bot.kernel.clients import file_stem
 from bot.kernel.clock import Clock
 from bot.kernel.lookup import ClientMatch, resolve_client
-from bot.kernel.questions import load_bank, slug
+from bot.kernel.questions import load_bank
 from bot.kernel.versions import latest_version
 from bot.kernel.views import ExportFile, HomeView, Notice, SectionLink, ShowView, TableView
 from bot.policy.answers import describe
@@ -169,7 +170,7 @@ class Reader:
             match, row = found
             client = match.client
             document = self.publisher.document(session, client, row, "md")
-        base = f"{slug(client.name)}-patch-sop-v{row.version}"
+        base = f"{file_stem(client.name, client.id)}-patch-sop-v{row.version}"
         if format_name == "html":
             return ExportFile(f"{base}.html", document.title, to_html(document))
         return ExportFile(f"{base}.md", document.title, to_markdown(document))

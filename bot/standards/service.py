@@ -7,9 +7,9 @@ from typing import Any
 from sqlmodel import select
 
 from bot.kernel.actor import Actor
+from bot.kernel.clients import file_stem
 from bot.kernel.directory import Directory
 from bot.kernel.lookup import resolve_client
-from bot.kernel.questions import slug
 from bot.kernel.versions import latest_version
 from bot.kernel.views import ExportFile, Notice, Outcome, TableView
 from bot.policy import template_links
@@ -135,7 +135,9 @@ class Standards:
                 f"published {row.published_at:%Y-%m-%d} by {row.published_by_name}"
             )
             text = dump(client.name, client.kind, row.answers, note)
-        return ExportFile(f"{slug(client.name)}-policy-v{row.version}.yaml", f"{client.name} policy file", text)
+        return ExportFile(
+            f"{file_stem(client.name, client.id)}-policy-v{row.version}.yaml", f"{client.name} policy file", text
+        )
 
     def import_file(self, actor: Actor, text: str, context: dict[str, Any]) -> Outcome:
         """A policy file loaded into a draft; any error loads nothing."""

@@ -50,6 +50,7 @@ class Subcommand:
     run: Run
     editor: Callable[[str], bool] = field(default=lambda _args: False)  # whether these arguments change policies
     ack: Callable[[str], Ack] = field(default=lambda _args: Ack.READ)
+    refused_as: str = "change"  # "Only PatchPolicy editors can <this> policies."
 
 
 def _always(_args: str) -> bool:
@@ -154,6 +155,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         lambda core, actor, cmd, _context, _fmt: core.publish(actor, client_name=cmd.args),
         _always,
         lambda _args: Ack.PUBLISH,
+        refused_as="publish",
     ),
     Subcommand(
         "show",
@@ -171,6 +173,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         lambda core, actor, cmd, context, _fmt: core.edit(actor, cmd.args, context),
         _always,
         lambda _args: Ack.DM,
+        refused_as="edit",
     ),
     Subcommand(
         "check",
@@ -274,8 +277,6 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
 )
 BY_NAME = {spec.name: spec for spec in SUBCOMMANDS}
 HELP = tuple(usage for spec in SUBCOMMANDS for usage in spec.usages)
-# What a refusal says the person may not do, per subcommand (the rest: "change").
-_REFUSAL = {"edit": "edit", "publish": "publish"}
 
 
 def parse_command(text: str) -> Command:
@@ -302,7 +303,7 @@ def ack_of(cmd: Command) -> Ack:
 
 
 def refusal_word(cmd: Command) -> str:
-    return _REFUSAL.get(cmd.name, "change")
+    return BY_NAME[cmd.name].refused_as
 
 
 def help_text(unknown: str | None = None) -> str:

@@ -82,19 +82,18 @@ def create_bot(
     if not settings.slack_signing_secret and not settings.slack_app_token:
         raise SystemExit("SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode).")
     client = make_client(settings)
-    signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     workers = workers or AckFirstExecutor(WORKER_THREADS)
     app = App(
         client=client,
-        signing_secret=signing_secret,
+        signing_secret=settings.signing_secret(),
         process_before_response=True,  # the listener's return is the ack; its work goes to `workers`
         listener_executor=workers,
     )
     clock = clock or SystemClock()
     instance = instance or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-    groups = tuple(i for i in editor_ids(settings.patchpolicy_editors) if i.startswith("S"))
-    workspace = Workspace(client, groups)
-    editors = Editors(workspace, settings.patchpolicy_editors)
+    ids = editor_ids(settings.patchpolicy_editors)
+    workspace = Workspace(client, tuple(i for i in ids if i.startswith("S")))  # the editor user groups
+    editors = Editors(workspace, ids)
     core = Core(db, clock, SlackDirectory(client, workspace), instance, editors=editors.ids)
     modals = ModalLane(modal_client(client.token, settings.web_api_url() or None))
     kit = SlackKit(editors=editors, workspace=workspace, later=AfterAck(workers), modals=modals)

@@ -43,7 +43,7 @@ class CommandListeners:
         actor = Actor(user_id, body.get("user_name") or user_id, editor=self.kit.editors.is_editor(user_id))
         replies = Replies(respond, client, actor.id)
         kind = ack_of(cmd)
-        if needs_editor(cmd) and not self.kit.editors.is_editor(actor.id):
+        if needs_editor(cmd) and not actor.editor:
             ack(**render(self.core.refusal(refusal_word(cmd))).as_kwargs())
         elif kind is Kind.DM:
             if _ack_dm(ack, cmd):

@@ -13,8 +13,8 @@ def editor_ids(configured: str) -> tuple[str, ...]:
 class Editors:
     """Answers 'is this user an editor?' from the workspace cache: never a Slack call, so it is safe before an ack."""
 
-    def __init__(self, workspace: Workspace, configured: str) -> None:
-        self.ids = editor_ids(configured)
+    def __init__(self, workspace: Workspace, ids: tuple[str, ...]) -> None:
+        self.ids = ids  # editor_ids(PATCHPOLICY_EDITORS)
         self.workspace = workspace
 
     @property

@@ -39,8 +39,15 @@ def serve(settings: Settings, db: Database) -> int:
         else:
             from handlers.http_server import serve_http
 
-            secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-            serve_http(bot.app, db, bot.workers, secret, settings.host, settings.port, settings.server_threads)
+            serve_http(
+                bot.app,
+                db,
+                bot.workers,
+                settings.signing_secret(),
+                settings.host,
+                settings.port,
+                settings.server_threads,
+            )
     finally:
         bot.stop()
         bot.scheduler.release_lease()

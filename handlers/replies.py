@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.kernel.escaping import truncate
 from bot.kernel.views import Notice
 from handlers.blocks import Message, notice_message
+from handlers.people import open_dm
 from handlers.sop_blocks import pack
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ class Replies:
         if self.client is None or self.user_id is None:
             return False
         try:
-            dm = self.client.conversations_open(users=self.user_id)["channel"]["id"]
+            dm = open_dm(self.client, self.user_id)
             for post in posts:
                 self.client.chat_postMessage(channel=dm, **post.as_kwargs())
         except SlackApiError as err:

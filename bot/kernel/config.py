@@ -29,6 +29,10 @@ class Settings(BaseSettings):
         """True when a bot token is configured, so the bot should talk to Slack."""
         return self.slack_bot_token is not None and bool(self.slack_bot_token.get_secret_value())
 
+    def signing_secret(self) -> str:
+        """SLACK_SIGNING_SECRET, or "" when unset (Socket Mode)."""
+        return self.slack_signing_secret.get_secret_value() if self.slack_signing_secret else ""
+
     def web_api_url(self) -> str | None:
         """SLACK_API_URL with the trailing slash slack_sdk needs to join method names."""
         if not self.slack_api_url:

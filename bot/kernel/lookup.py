@@ -55,9 +55,7 @@ def resolve_client(session: Session, text: str, kind: str | None = None) -> Clie
     'reboot'), else the one client whose name (or slug) starts with them ('acme reboot' -> Acme Corp when no
     other client starts with 'acme'). `kind` limits the search to clients or templates."""
     words = text.split()
-    query = select(Client)
-    if kind is not None:
-        query = query.where(Client.kind == kind)
+    kinds = [Client.kind == kind] if kind is not None else []
     typed: list[tuple[str, str]] = []  # (key of the leading words, the words after them), longest first
     for count in range(min(len(words), MAX_NAME_WORDS), 0, -1):
         try:
@@ -65,19 +63,20 @@ def resolve_client(session: Session, text: str, kind: str | None = None) -> Clie
         except ClientNameError:
             continue
     if typed:
-        exact = session.exec(query.where(col(Client.key).in_([key for key, _ in typed]))).all()
+        exact = session.exec(select(Client).where(col(Client.key).in_([key for key, _ in typed]), *kinds)).all()
         if exact:
             best = max(exact, key=lambda c: len(c.key))
             return ClientMatch(best, dict(typed)[best.key], text)
-        clients = session.exec(query).all()
+        # only the keys and names are read to match a start of a name; the one client found is loaded after
+        known = session.exec(select(Client.id, Client.key, Client.name).where(*kinds)).all()  # type: ignore[call-overload]
         for key, rest in typed:
             if len(key) < MIN_PREFIX:
                 continue
-            started = [c for c in clients if c.key.startswith(key) or slug_of(c.key).startswith(slug_of(key))]
+            started = [row for row in known if row.key.startswith(key) or slug_of(row.key).startswith(slug_of(key))]
             if len(started) == 1:
-                return ClientMatch(started[0], rest, text)
+                return ClientMatch(session.get(Client, started[0].id), rest, text)
             if started:
-                names = tuple(sorted(c.name for c in started))[:MAX_CANDIDATES]
+                names = tuple(sorted(row.name for row in started))[:MAX_CANDIDATES]
                 return ClientMatch(None, "", text, candidates=names)
     return ClientMatch(None, "", text, suggestions=suggest_clients(session, text))
 

@@ -13,16 +13,19 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from bot.kernel.config import Settings
 from storage.db import Database
 
-Serve = Callable[[Settings, Database], int]
+Serve = Callable[[Settings, Database, bool], int]  # (settings, database, worker only)
 
 
 def main(argv: list[str] | None = None, serve: Serve | None = None) -> int:
     parser = argparse.ArgumentParser(prog="patchpolicy", description="Patch management SOPs, written in Slack.")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="run the Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP on PORT)")
+    sub.add_parser("worker", help="run only the work of recorded Slack requests, and the scheduler")
     sub.add_parser("console", help="run the bot in this terminal, without Slack")
     sub.add_parser("migrate", help="apply database migrations and exit")
     check = sub.add_parser(
@@ -39,14 +42,19 @@ def main(argv: list[str] | None = None, serve: Serve | None = None) -> int:
         return _render(args.file, args.format)
     if args.command == "check" and len(args.client) == 1 and args.client[0].endswith((".yaml", ".yml")):
         return _check_file(args.client[0])
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as err:
+        print(settings_problem(err), file=sys.stderr)
+        return 2
     command = args.command or ("serve" if settings.has_slack else "console")
     level = settings.log_level.upper() if command != "console" else "WARNING"
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if level != "DEBUG":
         logging.getLogger("alembic").setLevel(logging.WARNING)
-    db = Database(settings.database_url)
-    db.migrate()
+    db = _open(settings.database_url)
+    if db is None:
+        return 2
     if command == "migrate":
         print(f"Database is up to date: {_safe_url(settings.database_url)}")
         return 0
@@ -59,14 +67,69 @@ def main(argv: list[str] | None = None, serve: Serve | None = None) -> int:
     if serve is None:
         print("Serving Slack is `patchpolicy serve` (or `python -m handlers serve`).", file=sys.stderr)
         return 2
-    return serve(settings, db)
+    return serve(settings, db, command == "worker")
+
+
+def settings_problem(err: ValidationError) -> str:
+    """One line per wrong setting, named as it is set in the environment."""
+    lines = []
+    for problem in err.errors():
+        name = str(problem["loc"][0]).upper() if problem["loc"] else "a setting"
+        shown = "" if "TOKEN" in name or "SECRET" in name else f" (got {problem.get('input')!r})"
+        lines.append(f"{name} is not valid: {problem['msg']}{shown}. Fix it in .env or the environment.")
+    return "\n".join(lines)
+
+
+def _open(url: str) -> Database | None:
+    """The database, migrated and checked; None after one line saying what is wrong and what to do."""
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    try:
+        db = Database(url)
+        db.migrate()
+        damage = db.integrity()
+    except ArgumentError:
+        print(f"DATABASE_URL is not a database URL ({_safe_url(url)}). See .env.example.", file=sys.stderr)
+        return None
+    except (SQLAlchemyError, OSError, ImportError) as err:
+        print(f"Can't open the database at DATABASE_URL={_safe_url(url)}: {database_hint(err)}", file=sys.stderr)
+        return None
+    if damage != "ok":
+        print(
+            f"The database at {_safe_url(url)} is damaged ({damage}). Nothing was started: restore it from a "
+            "backup (or try `sqlite3 FILE .recover`).",
+            file=sys.stderr,
+        )
+        return None
+    return db
+
+
+def database_hint(err: BaseException) -> str:
+    """What went wrong opening the database, and what to do about it, in one sentence."""
+    reason = str(getattr(err, "orig", None) or err).splitlines()[0] if str(err) else type(err).__name__
+    lowered = reason.lower()
+    if "readonly" in lowered or "read-only" in lowered:
+        return f"{reason}. The file or its folder is read-only; make it writable or point DATABASE_URL elsewhere."
+    if "unable to open" in lowered:
+        return f"{reason}. Check that the folder exists and is writable."
+    if "not a database" in lowered or "malformed" in lowered:
+        return f"{reason}. The file is damaged or not a PatchPolicy database; restore it from a backup."
+    if "full" in lowered:
+        return f"{reason}. Free some disk space and start again."
+    if isinstance(err, ImportError):
+        return f"{reason}. Install the database driver DATABASE_URL names."
+    return f"{reason}. Check DATABASE_URL and that the database server is running."
 
 
 def _console(settings: Settings, db: Database) -> int:
     from bot.console import Console
 
     core, actor = _console_core(settings, db)
-    Console(core, actor).run(sys.stdin)
+    try:
+        Console(core, actor).run(sys.stdin)
+    except KeyboardInterrupt:
+        print()
+        return 130
     return 0
 
 

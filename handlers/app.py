@@ -20,12 +20,14 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.core import Core
 from bot.kernel.clock import Clock, SystemClock
 from bot.kernel.config import Settings
+from bot.kernel.inbox_runner import InboxRunner
 from bot.scheduling.scheduler import SchedulerService
-from handlers import register_all
+from handlers import inbox, register_all
 from handlers.ack_first import AckFirstExecutor
 from handlers.after_ack import AfterAck
 from handlers.directory import SlackDirectory
 from handlers.editors import Editors, editor_ids
+from handlers.http_server import database_health
 from handlers.kit import SlackKit
 from handlers.modals import ModalLane, modal_client
 from handlers.reminders import SlackPoster
@@ -34,6 +36,7 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 WORKER_THREADS = 32  # work after the ack: mostly waiting on Slack's Web API
+FOLLOW_UP_THREADS = 4  # a process that only records still tells people of effects stored before the ack
 
 
 def make_client(settings: Settings) -> WebClient:
@@ -58,16 +61,32 @@ class Bot:
     scheduler: SchedulerService
     workers: AckFirstExecutor  # runs the work after each ack
     kit: SlackKit  # the people cache (started with the bot) and the modal lane
+    runner: InboxRunner  # runs recorded requests' work on `workers`
+    integrity: str = "ok"  # the database's quick check at start
 
     def start(self) -> None:
-        """Start the background parts: the workspace cache and the scheduler."""
+        """Start the background parts: the workspace cache, the inbox (what an earlier process left) and the
+        scheduler."""
         self.kit.workspace.start()
+        self.runner.start()
+        self.runner.wake()
         self.scheduler.start()
 
-    def stop(self) -> None:
+    def health(self) -> dict[str, str]:
+        """GET /healthz: the database, its check at start, and this process's part in scheduling; "error" when
+        the database is away or damaged, or this process holds the lease and its scheduler is not running."""
+        report = {**database_health(self.core.db, self.integrity), **self.scheduler.status()}
+        broken = report["database"] != "ok" or report["integrity"] != "ok" or report["scheduler"] == "stopped"
+        return {"status": "error" if broken else "ok", **report}
+
+    def stop(self, timeout: float = 5.0) -> int:
+        """Stop the background parts: work in hand gets `timeout` seconds, the rest stays in the inbox for the
+        next process. Returns how many requests were handed back."""
+        handed_back = self.runner.stop(timeout)
         self.scheduler.stop()
         self.kit.workspace.stop()
         self.kit.modals.shutdown()
+        return handed_back
 
 
 def create_bot(
@@ -79,10 +98,8 @@ def create_bot(
     workers: AckFirstExecutor | None = None,
 ) -> Bot:
     """The Bolt app with every listener registered; auth.test runs here and fails fast on a bad token."""
-    if not settings.slack_signing_secret and not settings.slack_app_token:
-        raise SystemExit("SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode).")
     client = make_client(settings)
-    workers = workers or AckFirstExecutor(WORKER_THREADS)
+    workers = workers or AckFirstExecutor(settings.inbox_workers or FOLLOW_UP_THREADS)
     app = App(
         client=client,
         signing_secret=settings.signing_secret(),
@@ -97,8 +114,12 @@ def create_bot(
     core = Core(db, clock, SlackDirectory(client, workspace), instance, editors=editors.ids)
     modals = ModalLane(modal_client(client.token, settings.web_api_url() or None))
     kit = SlackKit(editors=editors, workspace=workspace, later=AfterAck(workers), modals=modals)
+    runner = InboxRunner(
+        db, clock, lambda claimed: inbox.replay(app, claimed), instance, workers, active=settings.inbox_workers > 0
+    )
+    inbox.register(app, db, clock, runner.wake)  # first: it sees every request before its listener
     register_all(app, core, kit)
     poll = timedelta(seconds=settings.reminder_poll_seconds)
     scheduler = SchedulerService(db, clock, SlackPoster(client), core.reminders, poll=poll, use_lease=use_lease)
     core.on_plan_changed(scheduler.arm_next)
-    return Bot(app, core, scheduler, workers, kit)
+    return Bot(app, core, scheduler, workers, kit, runner, db.integrity())

@@ -13,6 +13,8 @@ import hmac
 import io
 import json
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
@@ -21,6 +23,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
+from waitress import wasyncore
 from waitress.server import create_server
 
 from handlers.ack_first import AckFirstExecutor
@@ -31,6 +34,7 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 MAX_BODY = 1_000_000  # bytes; Slack's largest payloads (a view with its state) are far smaller
 CHANNEL_TIMEOUT = 10  # seconds a connection may sit idle or half-sent
 CONNECTION_LIMIT = 1000  # open connections at once
+DRAIN = 3.0  # seconds requests in flight get to finish when the process is stopped
 
 
 def _answer(start_response: Callable[..., Any], status: str, body: dict[str, Any]) -> list[bytes]:
@@ -83,23 +87,17 @@ def refusal(environ: dict[str, Any], verifier: SignatureVerifier) -> tuple[str, 
     return None
 
 
-def wsgi_app(app: App, db: Database, workers: AckFirstExecutor, signing_secret: str) -> WsgiApp:
+def wsgi_app(app: App, health: Callable[[], dict[str, str]], workers: AckFirstExecutor, signing_secret: str) -> WsgiApp:
     """POST /slack/events goes to Bolt once it passes `refusal` (`workers` hold back while requests are in
-    flight); GET /healthz checks the database and says nothing secret."""
+    flight); GET /healthz answers `health()` (nothing secret), 503 unless its status is ok."""
     bolt = SlackRequestHandler(app)
     verifier = SignatureVerifier(signing_secret)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in {"GET", "HEAD"}:
-            try:
-                with db.read() as session:
-                    session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-                return _answer(start_response, "200 OK", {"status": "ok", "database": "ok"})
-            except Exception:
-                log.exception("health check failed")
-                return _answer(
-                    start_response, "503 Service Unavailable", {"status": "error", "database": "unreachable"}
-                )
+            report = health()
+            status = "200 OK" if report["status"] == "ok" else "503 Service Unavailable"
+            return _answer(start_response, status, report)
         refused = refusal(environ, verifier) if environ.get("REQUEST_METHOD") == "POST" else None
         if refused is not None:
             status, reason = refused
@@ -129,9 +127,34 @@ def make_server(application: WsgiApp, host: str, port: int, threads: int) -> Any
     )
 
 
-def serve_http(
-    app: App, db: Database, workers: AckFirstExecutor, signing_secret: str, host: str, port: int, threads: int
-) -> None:
-    """Serve until interrupted."""
-    log.info("PatchPolicy listening on http://%s:%s/slack/events", host, port)
-    make_server(wsgi_app(app, db, workers, signing_secret), host, port, threads).run()
+def database_health(db: Database, integrity: str) -> dict[str, str]:
+    """The database part of /healthz: reachable now, and whether it passed the integrity check at start."""
+    try:
+        with db.read() as session:
+            session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        reachable = "ok"
+    except Exception as err:
+        log.warning("health check: the database is unreachable: %s", type(err).__name__)
+        reachable = "unreachable"
+    return {"database": reachable, "integrity": "ok" if integrity == "ok" else "damaged"}
+
+
+def serve_until(server: Any, stop: threading.Event, drain: float = DRAIN) -> None:
+    """Serve until `stop` is set; then stop accepting and give requests in flight up to `drain` seconds to
+    get their answers."""
+    while not stop.is_set():
+        wasyncore.loop(timeout=0.2, map=server._map, use_poll=True, count=1)
+    server.del_channel()  # stop accepting: new connections are refused
+    server.socket.close()
+    deadline = time.monotonic() + drain
+    while time.monotonic() < deadline and _busy(server):
+        wasyncore.loop(timeout=0.05, map=server._map, use_poll=True, count=1)
+    server.task_dispatcher.shutdown(cancel_pending=True, timeout=max(deadline - time.monotonic(), 0.1))
+
+
+def _busy(server: Any) -> bool:
+    """A request is being worked on, or an answer is still being written."""
+    dispatcher = server.task_dispatcher
+    if dispatcher.active_count or dispatcher.queue:
+        return True
+    return any(getattr(channel, "total_outbufs_len", 0) for channel in list(server._map.values()))

@@ -159,7 +159,7 @@ class OobListeners:
             actor, meta.review_id, meta.step, _typed(values, "what"), _selected_date(values, "remove_by")
         )
         if _closed(ack, result):
-            self.kit.later.run(self.show_moved, client, result, meta.channel, meta.ts, actor.id, meta.replies())
+            self.kit.later.then(self.show_moved, client, result, meta.channel, meta.ts, actor.id, meta.replies())
 
     def opened(self, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         values = view["state"]["values"]
@@ -199,7 +199,7 @@ class OobListeners:
             actor, meta.client_id, fields, _selected_date(values, "expires"), f"view:{view['id']}", review
         )
         if _closed(ack, result):
-            self.kit.later.run(say_exception, client, self.core, result, user["id"], meta)
+            self.kit.later.then(say_exception, client, self.core, result, user["id"], meta)
 
 
 def register(app: App, core: Core, kit: SlackKit) -> None:

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, bindparam, create_engine, event, text
+from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session
+
+from storage.types import UTCDateTime
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 10_000
@@ -32,6 +38,36 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+@dataclass
+class InboxUnit:
+    """The inbox request whose work runs in this thread: the first transaction that writes marks it done."""
+
+    request_id: int
+    finished_at: datetime
+    done: bool = False
+
+
+_UNIT: ContextVar[InboxUnit | None] = ContextVar("inbox_unit", default=None)
+_MARK_DONE = text(
+    "UPDATE inboxrequest SET state = 'done', finished_at = :at, claimed_until = NULL WHERE id = :id"
+).bindparams(bindparam("at", type_=UTCDateTime()))
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context: object) -> None:
+    session.info["wrote"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
+
+
+def _wrote(session: Session) -> bool:
+    return bool(session.new or session.dirty or session.deleted or session.info.get("wrote"))
+
+
 class Database:
     """The process's engine and the two kinds of session the core uses."""
 
@@ -45,6 +81,12 @@ class Database:
             self._write_engine = self.engine.execution_options(sqlite_immediate=True)
         else:
             self._write_engine = self.engine
+
+    @property
+    def write_engine(self) -> Engine:
+        """The engine whose transactions take the write lock first (SQLite); for code that writes on its own
+        connections, such as APScheduler's job store."""
+        return self._write_engine
 
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision."""
@@ -66,7 +108,30 @@ class Database:
         """A read-modify-write transaction: takes the write lock first, commits on success."""
         with Session(self._write_engine, expire_on_commit=False) as session:
             yield session
+            unit = _UNIT.get()
+            marking = unit is not None and not unit.done and _wrote(session)
+            if marking:
+                session.execute(_MARK_DONE, {"at": unit.finished_at, "id": unit.request_id})
             session.commit()
+            if marking:
+                unit.done = True
+
+    @contextmanager
+    def unit_of(self, unit: InboxUnit) -> Iterator[InboxUnit]:
+        """Work for one inbox request: the first committed write also marks the request done."""
+        token = _UNIT.set(unit)
+        try:
+            yield unit
+        finally:
+            _UNIT.reset(token)
+
+    def integrity(self) -> str:
+        """SQLite's quick check of every page ("ok" or what is damaged); PostgreSQL checks its own pages."""
+        if not self.is_sqlite:
+            return "ok"
+        with self.engine.connect() as connection:
+            found = [row[0] for row in connection.exec_driver_sql("PRAGMA quick_check(5)")]
+        return "ok" if found == ["ok"] else "; ".join(str(f) for f in found)[:300]
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -77,13 +77,6 @@ class Answer(SQLModel, table=True):
     answered_at: datetime = _dt()
 
 
-class ProcessedRequest(SQLModel, table=True):
-    """Slack deliveries already handled (event ids, retried requests): a unique key dedupes them."""
-
-    key: str = Field(primary_key=True, max_length=200)
-    seen_at: datetime = _dt()
-
-
 class PolicyVersion(SQLModel, table=True):
     """A published SOP: immutable, with who published it, when, and the exact answers it was made from."""
 
@@ -246,3 +239,23 @@ class PolicyReview(SQLModel, table=True):
     reviewed_by_name: str = Field(max_length=120)
     reviewed_at: datetime = _dt()
     outcome: str = Field(max_length=200)
+
+
+class InboxRequest(SQLModel, table=True):
+    """A Slack request recorded before its ack: the work it asks for runs from here, and is marked done in the
+    same transaction as its effect, so a crash or a stop after the ack loses nothing."""
+
+    __table_args__ = (Index("ix_inboxrequest_state_id", "state", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)  # event id or trigger id: a repeat delivery is recorded once
+    user_key: str = Field(max_length=64, index=True)  # one person's requests run in the order they came
+    body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    received_at: datetime = _dt()
+    state: str = Field(default="pending", max_length=16)  # pending, running, done, failed
+    attempts: int = 0
+    not_before: datetime = _dt()  # a retry waits until then
+    claimed_by: str | None = Field(default=None, max_length=120)
+    claimed_until: datetime | None = _dt(nullable=True)
+    finished_at: datetime | None = _dt(nullable=True)
+    error: str | None = Field(default=None, max_length=500)

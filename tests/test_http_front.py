@@ -71,7 +71,13 @@ def test_many_idle_half_sent_connections_do_not_take_the_bot_offline(bot):
             sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Len")  # and nothing more
             idle.append(sock)
         with urllib.request.urlopen(bot.url + "/healthz", timeout=5) as response:
-            assert response.status == 200 and json.loads(response.read()) == {"status": "ok", "database": "ok"}
+            assert response.status == 200 and json.loads(response.read()) == {
+                "status": "ok",
+                "database": "ok",
+                "integrity": "ok",
+                "lease": "elsewhere",
+                "scheduler": "standby",
+            }
         assert bot.command("help").status == 200
     finally:
         for sock in idle:

@@ -291,5 +291,11 @@ def test_forged_requests_are_refused_and_change_nothing(bot, fake):
 
 def test_health_check_says_ok_and_nothing_secret(bot):
     response = bot.get("/healthz")
-    assert response.status == 200 and response.json() == {"status": "ok", "database": "ok"}
+    assert response.status == 200 and response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "integrity": "ok",
+        "lease": "elsewhere",
+        "scheduler": "standby",
+    }
     assert "xoxb" not in response.body and "secret" not in response.body

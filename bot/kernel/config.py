@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     console_user: str = "console"
     patchpolicy_editors: str = ""  # comma-separated user (U...) and user group (S...) ids; empty: everyone
     reminder_poll_seconds: int = Field(default=60, ge=5, le=86_400)
+    inbox_workers: int = Field(default=32, ge=0, le=256)  # threads running recorded requests; 0: record only
 
     @property
     def has_slack(self) -> bool:

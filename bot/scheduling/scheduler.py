@@ -5,6 +5,10 @@ start: `pp-plan` (daily: extend every plan), `pp-next` (a date job at the earlie
 after each run) and `pp-poll` (re-arms pp-next, so plans made by other replicas are seen). Replicas
 share one database, and APScheduler must not share a job store between running schedulers, so a lease
 row elects the one process that runs it; the reminder ledger keeps posts single even if two ever do.
+
+Nothing stops it silently: the lease loop catches and logs every error and backs off; APScheduler's own loop
+survives a failing job store (it tries again in RETRY seconds); a scheduler thread that died anyway is
+restarted by the lease loop; and `status()` tells /healthz whether this process runs it.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from apscheduler.executors.debug import DebugExecutor
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
@@ -36,6 +41,8 @@ from storage.models import SchedulerLease
 log = logging.getLogger(__name__)
 LEASE = "scheduler"
 LEASE_TTL = timedelta(seconds=60)
+RETRY = 5.0  # seconds before APScheduler's loop tries its job store again
+MAX_BACKOFF = 30.0
 _SERVICES: dict[str, SchedulerService] = {}  # jobs are pickled by reference; they find their service here
 
 
@@ -80,6 +87,7 @@ class SchedulerService:
         self.scheduler: BaseScheduler | None = None
         self._stop = threading.Event()
         self._lock = threading.RLock()
+        self._renewed: datetime | None = None  # the last time this process held the lease
         _SERVICES[self.instance] = self
 
     # ----- leadership ---------------------------------------------------------------------------
@@ -117,33 +125,75 @@ class SchedulerService:
     # ----- APScheduler --------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Production: a thread keeps the lease and runs the scheduler while it holds it."""
+        """Production: a thread keeps the lease and runs the scheduler while it holds it (the first turn
+        here, so a process that can schedule says so from its first health check)."""
+        try:
+            self._lead()
+        except Exception as err:
+            log.warning("scheduler lease check failed (the lease thread tries again): %s", _short(err))
         threading.Thread(target=self._lease_loop, name="patchpolicy-lease", daemon=True).start()
 
     def _lease_loop(self) -> None:
+        failures = 0
         while not self._stop.is_set():
-            leader = self.hold_lease()
-            if leader and self.scheduler is None:
-                log.info("this process (%s) now runs the scheduler", self.instance)
-                self.begin()
-            elif not leader and self.scheduler is not None:
-                log.warning("lost the scheduler lease; stopping the scheduler here")
-                self._shutdown_scheduler()
-            self._stop.wait(LEASE_TTL.total_seconds() / 3)
+            try:
+                self._lead()
+                failures, wait = 0, LEASE_TTL.total_seconds() / 3
+            except Exception as err:
+                failures += 1
+                wait = min(2.0**failures, MAX_BACKOFF)
+                log.warning("scheduler lease check failed (trying again in %.0f s): %s", wait, _short(err))
+                self._give_up_if_stale()
+            self._stop.wait(wait)
+
+    def _lead(self) -> None:
+        """One turn of the lease loop: renew or take the lease, and start, restart or stop the scheduler."""
+        leader = self.hold_lease()
+        if leader:
+            self._renewed = self.clock.now()
+        if leader and self.scheduler is not None and not _alive(self.scheduler):
+            log.error("the scheduler had stopped; starting it again")
+            self._shutdown_scheduler()
+        if leader and self.scheduler is None:
+            log.info("this process (%s) now runs the scheduler", self.instance)
+            self.begin()
+        elif not leader and self.scheduler is not None:
+            log.warning("lost the scheduler lease; stopping the scheduler here")
+            self._shutdown_scheduler()
+
+    def _give_up_if_stale(self) -> None:
+        """Unable to renew for a whole lease: another replica may take it, so stop scheduling here."""
+        if self.scheduler is not None and (self._renewed is None or self.clock.now() - self._renewed >= LEASE_TTL):
+            log.warning("could not renew the scheduler lease for %s; stopping the scheduler here", LEASE_TTL)
+            self._shutdown_scheduler()
+
+    def status(self) -> dict[str, str]:
+        """For /healthz: whether this process holds the lease, and whether its scheduler runs."""
+        leader = not self.use_lease or (self._renewed is not None and self.clock.now() - self._renewed < LEASE_TTL)
+        running = self.scheduler is not None and _alive(self.scheduler)
+        return {
+            "lease": "held" if leader else "elsewhere",
+            "scheduler": "running" if running else ("stopped" if leader else "standby"),
+        }
 
     def begin(self) -> None:
         """Start APScheduler on the shared job store and rebuild its jobs from the tables."""
         with self._lock:
             executor = DebugExecutor() if self.manual else ThreadPoolExecutor(2)
-            kind = _SteppedScheduler if self.manual else BackgroundScheduler
+            kind = _SteppedScheduler if self.manual else _SurvivingScheduler
+            store = SQLAlchemyJobStore(engine=self.db.write_engine, tablename="apscheduler_jobs")
             self.scheduler = kind(
-                jobstores={"default": SQLAlchemyJobStore(engine=self.db.engine, tablename="apscheduler_jobs")},
+                jobstores={"default": store},
                 executors={"default": executor},
                 job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
                 timezone=UTC,
             )
-            self.scheduler.start()
-            self.rebuild()
+            try:
+                self.scheduler.start()
+                self.rebuild()
+            except Exception:
+                self._shutdown_scheduler()  # half started: the lease loop starts it again
+                raise
 
     def _time(self) -> contextlib.AbstractContextManager[None]:
         """APScheduler's view of the time: ours when the clock is manual."""
@@ -178,7 +228,14 @@ class SchedulerService:
         self.arm_next()
 
     def arm_next(self) -> None:
-        """Point pp-next at the earliest due reminder (now, if some are overdue)."""
+        """Point pp-next at the earliest due reminder (now, if some are overdue); if the database is away,
+        pp-poll tries again."""
+        try:
+            self._arm_next()
+        except Exception as err:
+            log.warning("could not arm the next reminder (the poll tries again): %s", _short(err))
+
+    def _arm_next(self) -> None:
         with self._lock:
             if self.scheduler is None:
                 return
@@ -212,7 +269,8 @@ class SchedulerService:
     def _shutdown_scheduler(self) -> None:
         with self._lock:
             if self.scheduler is not None:
-                self.scheduler.shutdown(wait=False)
+                with contextlib.suppress(SchedulerNotRunningError):
+                    self.scheduler.shutdown(wait=False)
                 self.scheduler = None
 
     # ----- manual clocks: tests and benchmarks run years of schedule in milliseconds ------------
@@ -251,6 +309,28 @@ class SchedulerService:
     def _set(self, moment: datetime) -> None:
         if moment > self.clock.now():
             self.clock.set(moment)  # type: ignore[attr-defined]
+
+
+class _SurvivingScheduler(BackgroundScheduler):
+    """APScheduler's background scheduler whose loop outlives a failing job store (a locked or restarting
+    database): the error is logged and the loop tries again in RETRY seconds."""
+
+    def _process_jobs(self):  # type: ignore[no-untyped-def]
+        try:
+            return super()._process_jobs()
+        except Exception as err:
+            log.warning("the scheduler's job store failed (trying again in %.0f s): %s", RETRY, _short(err))
+            return RETRY
+
+
+def _alive(scheduler: BaseScheduler) -> bool:
+    """Started and, for a background scheduler, its thread still going."""
+    thread = getattr(scheduler, "_thread", None)
+    return scheduler.running and (thread is None or thread.is_alive())
+
+
+def _short(err: BaseException) -> str:
+    return f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:300]
 
 
 class _SteppedScheduler(BaseScheduler):

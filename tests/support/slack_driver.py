@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
+from sqlmodel import select
 
 from bot.kernel.clock import Clock
 from bot.kernel.config import Settings
@@ -21,6 +22,7 @@ from handlers.ack_first import AckFirstExecutor
 from handlers.app import WORKER_THREADS, create_bot
 from handlers.http_server import make_server, wsgi_app
 from storage.db import Database
+from storage.models import InboxRequest
 from tests.support.fake_slack import TOKEN, FakeSlack
 
 SIGNING_SECRET = "test-signing-secret"
@@ -108,7 +110,7 @@ class BotUnderTest:
         def record(error: BaseException) -> None:  # Bolt logs and swallows listener errors; tests must see them
             self.errors.append(error)
 
-        self.server = make_server(wsgi_app(self.app, self.db, self.executor, SIGNING_SECRET), "127.0.0.1", 0, 8)
+        self.server = make_server(wsgi_app(self.app, self.bot.health, self.executor, SIGNING_SECRET), "127.0.0.1", 0, 8)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self._thread = threading.Thread(target=self.server.run, daemon=True)
         self._thread.start()
@@ -133,6 +135,9 @@ class BotUnderTest:
         assert self.bot.kit.modals.wait_idle(), "a modal did not open"
         assert not self.executor.errors, self.executor.errors
         assert not self.errors, self.errors
+        with self.db.read() as session:
+            failed = session.exec(select(InboxRequest.key, InboxRequest.error).where(InboxRequest.state != "done"))
+            assert not failed.all(), "a recorded request did not finish"
 
     # ----- raw HTTP ---------------------------------------------------------------------------
 

@@ -1,0 +1,147 @@
+"""Runs the work of recorded requests: claims them from the inbox, one person's in order, and finishes each.
+
+A request's work runs inside `Database.unit_of`, so its first committed write marks it done in the same
+transaction. A transient failure (the database locked or restarting, a connection dropped) puts it back
+with a backoff; any other failure marks it failed, logged once. `stop` hands back what is unfinished.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor
+from datetime import timedelta
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from bot.kernel.clock import Clock
+from storage import inbox
+from storage.db import Database, InboxUnit
+
+log = logging.getLogger(__name__)
+CLAIM = timedelta(seconds=30)  # a worker that dies holding a request gives it up after this
+MAX_ATTEMPTS = 5
+KEEP_DONE = timedelta(days=1)
+
+
+def transient(err: BaseException) -> bool:
+    """Failures worth another try: the database busy or away, a network hiccup."""
+    if isinstance(err, OperationalError | ConnectionError | TimeoutError):
+        return True
+    return isinstance(err, DBAPIError) and bool(err.connection_invalidated)
+
+
+class InboxRunner:
+    """Claims and runs inbox requests on an executor; `wake` after recording one, `start` polls for the rest."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        handle: Callable[[inbox.Claimed], None],
+        worker: str,
+        executor: Executor,
+        poll: float = 1.0,
+        claim: timedelta = CLAIM,
+        active: bool = True,
+    ) -> None:
+        self.db, self.clock, self.handle, self.worker = db, clock, handle, worker
+        self.executor, self.poll, self.claim = executor, poll, claim
+        self.active = active  # False: this process only records; other processes run the work
+        self._stopping = threading.Event()
+        self._idle = threading.Condition()
+        self._running = 0
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        """Run what is claimable now (a request was just recorded)."""
+        if self.active and not self._stopping.is_set():
+            self.executor.submit(self.drain)
+
+    def drain(self) -> None:
+        """Claim and run requests until none is claimable."""
+        while not self._stopping.is_set():
+            try:
+                claimed = inbox.claim(self.db, self.worker, self.clock.now(), self.claim)
+            except Exception as err:  # the database is away: the poll tries again
+                log.warning("could not read the inbox: %s", _short(err))
+                return
+            if claimed is None:
+                return
+            self.run_one(claimed)
+
+    def run_one(self, claimed: inbox.Claimed) -> None:
+        with self._idle:
+            self._running += 1
+        try:
+            self._run(claimed)
+        finally:
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()
+
+    def _run(self, claimed: inbox.Claimed) -> None:
+        unit = InboxUnit(claimed.id, self.clock.now())
+        try:
+            with self.db.unit_of(unit):
+                self.handle(claimed)
+        except Exception as err:
+            self._failed(claimed, unit, err)
+            return
+        if not unit.done:
+            self._settle(lambda: inbox.finish(self.db, claimed.id, self.clock.now()))
+
+    def _failed(self, claimed: inbox.Claimed, unit: InboxUnit, err: Exception) -> None:
+        if unit.done:
+            log.error("request %s failed after its effect was stored: %s", claimed.key, _short(err))
+        elif transient(err) and claimed.attempts < MAX_ATTEMPTS:
+            delay = timedelta(seconds=min(2**claimed.attempts, 60))
+            log.warning("request %s will be tried again in %s: %s", claimed.key, delay, _short(err))
+            self._settle(lambda: inbox.retry(self.db, claimed.id, self.clock.now() + delay, _short(err)))
+        else:
+            log.error("request %s failed: %s", claimed.key, _short(err), exc_info=not transient(err))
+            self._settle(lambda: inbox.finish(self.db, claimed.id, self.clock.now(), "failed", _short(err)))
+
+    def _settle(self, write: Callable[[], None]) -> None:
+        """Record a request's end; if the database is away, its claim runs out and it is tried again."""
+        try:
+            write()
+        except Exception as err:
+            log.warning("could not record a request's end: %s", _short(err))
+
+    # ----- the poll: requests recorded by other processes, retries, and what a crash left behind -----
+
+    def start(self) -> None:
+        if not self.active:
+            return
+        self._thread = threading.Thread(target=self._poll, name="patchpolicy-inbox", daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        pruned_at = None
+        while not self._stopping.wait(self.poll):
+            try:
+                now = self.clock.now()
+                if inbox.has_claimable(self.db, now):
+                    self.wake()
+                if pruned_at is None or now - pruned_at > timedelta(hours=1):
+                    inbox.prune(self.db, now - KEEP_DONE)
+                    pruned_at = now
+            except Exception as err:
+                log.warning("inbox poll failed, trying again in %ss: %s", self.poll, _short(err))
+
+    def stop(self, timeout: float) -> int:
+        """Claim nothing more, wait up to `timeout` for work in hand, hand back the rest; returns how many."""
+        self._stopping.set()
+        with self._idle:
+            self._idle.wait_for(lambda: self._running == 0, timeout=timeout)
+        try:
+            return inbox.release(self.db, self.worker)
+        except Exception as err:
+            log.warning("could not hand back unfinished requests (their claims run out): %s", _short(err))
+            return 0
+
+
+def _short(err: BaseException) -> str:
+    return f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:300]

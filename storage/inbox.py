@@ -1,0 +1,120 @@
+"""The inbox table's operations: record a request, claim the next one (one person's in order), finish it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+from sqlmodel import select
+
+from storage.db import Database
+from storage.models import InboxRequest
+
+OPEN = ("pending", "running")
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A request this process now works on."""
+
+    id: int
+    key: str
+    user_key: str
+    body: dict[str, Any]
+    attempts: int
+
+
+def record(db: Database, key: str, user_key: str, body: dict[str, Any], now: datetime) -> bool:
+    """Store a request before its ack; False when the same key was recorded before (a repeat delivery)."""
+    try:
+        with db.write() as session:
+            if session.exec(select(InboxRequest.id).where(InboxRequest.key == key)).first() is not None:
+                return False
+            session.add(InboxRequest(key=key, user_key=user_key, body=body, received_at=now, not_before=now))
+        return True
+    except IntegrityError:  # another replica recorded it between the check and the insert
+        return False
+
+
+def _claimable(now: datetime):  # type: ignore[no-untyped-def]
+    """Requests ready to run whose person has no earlier request still open (pending, or running and live)."""
+    earlier = aliased(InboxRequest)
+    blocked = (
+        select(earlier.id)
+        .where(earlier.user_key == InboxRequest.user_key, earlier.id < InboxRequest.id, earlier.state.in_(OPEN))
+        .exists()
+    )
+    ready = ((InboxRequest.state == "pending") & (InboxRequest.not_before <= now)) | (
+        (InboxRequest.state == "running") & (InboxRequest.claimed_until < now)  # its worker died
+    )
+    return select(InboxRequest.id).where(ready, ~blocked).order_by(InboxRequest.id)
+
+
+def claim(db: Database, worker: str, now: datetime, lease: timedelta) -> Claimed | None:
+    """Take the oldest claimable request (SKIP LOCKED on PostgreSQL; SQLite's write lock does the same)."""
+    with db.write() as session:
+        found = session.exec(_claimable(now).limit(1).with_for_update(skip_locked=True)).first()
+        if found is None:
+            return None
+        row = session.get(InboxRequest, found)
+        assert row is not None and row.id is not None
+        row.state, row.claimed_by, row.claimed_until = "running", worker, now + lease
+        row.attempts += 1
+        session.add(row)
+        return Claimed(row.id, row.key, row.user_key, dict(row.body), row.attempts)
+
+
+def has_claimable(db: Database, now: datetime) -> bool:
+    with db.read() as session:
+        return session.exec(_claimable(now).limit(1)).first() is not None
+
+
+def finish(db: Database, request_id: int, now: datetime, state: str = "done", error: str | None = None) -> None:
+    """Mark a request done (unless its effect already did) or failed."""
+    with db.write() as session:
+        session.exec(  # type: ignore[call-overload]
+            update(InboxRequest)
+            .where(InboxRequest.id == request_id, InboxRequest.state == "running")
+            .values(state=state, finished_at=now, claimed_until=None, error=(error or None) and error[:500])
+        )
+
+
+def retry(db: Database, request_id: int, when: datetime, error: str) -> None:
+    """Put a request back, to run again at `when`."""
+    with db.write() as session:
+        session.exec(  # type: ignore[call-overload]
+            update(InboxRequest)
+            .where(InboxRequest.id == request_id, InboxRequest.state == "running")
+            .values(state="pending", not_before=when, claimed_by=None, claimed_until=None, error=error[:500])
+        )
+
+
+def release(db: Database, worker: str) -> int:
+    """Hand back what this worker still holds (a stop): another process, or the next start, runs it."""
+    with db.write() as session:
+        result = session.exec(  # type: ignore[call-overload]
+            update(InboxRequest)
+            .where(InboxRequest.claimed_by == worker, InboxRequest.state == "running")
+            .values(state="pending", claimed_by=None, claimed_until=None)
+        )
+        return int(result.rowcount or 0)
+
+
+def prune(db: Database, before: datetime) -> int:
+    """Forget requests finished before `before`."""
+    with db.write() as session:
+        result = session.exec(  # type: ignore[call-overload]
+            delete(InboxRequest).where(InboxRequest.state.in_(("done", "failed")), InboxRequest.finished_at < before)
+        )
+        return int(result.rowcount or 0)
+
+
+def counts(db: Database) -> dict[str, int]:
+    """How many requests are in each state."""
+    with db.read() as session:
+        rows = session.exec(select(InboxRequest.state, func.count()).group_by(InboxRequest.state)).all()
+    return {state: int(n) for state, n in rows}

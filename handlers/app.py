@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,6 +18,7 @@ from bot.core import Core
 from bot.kernel.clock import Clock, SystemClock
 from bot.kernel.config import Settings
 from bot.kernel.inbox_runner import InboxRunner
+from bot.kernel.instances import new_instance
 from bot.scheduling.scheduler import SchedulerService
 from handlers import inbox, register_all
 from handlers.ack_first import AckFirstExecutor
@@ -100,14 +98,14 @@ def create_bot(
     """The Bolt app with every listener registered; auth.test runs here and fails fast on a bad token."""
     client = make_client(settings)
     workers = workers or AckFirstExecutor(settings.inbox_workers or FOLLOW_UP_THREADS)
-    app = App(
+    app = inbox.InboxApp(
         client=client,
         signing_secret=settings.signing_secret(),
         process_before_response=True,  # the listener's return is the ack; its work goes to `workers`
         listener_executor=workers,
     )
     clock = clock or SystemClock()
-    instance = instance or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    instance = instance or new_instance()
     ids = editor_ids(settings.patchpolicy_editors)
     workspace = Workspace(client, tuple(i for i in ids if i.startswith("S")))  # the editor user groups
     editors = Editors(workspace, ids)
@@ -117,7 +115,7 @@ def create_bot(
     runner = InboxRunner(
         db, clock, lambda claimed: inbox.replay(app, claimed), instance, workers, active=settings.inbox_workers > 0
     )
-    inbox.register(app, db, clock, runner.wake)  # first: it sees every request before its listener
+    app.attach_inbox(db, clock, runner.wake)
     register_all(app, core, kit)
     poll = timedelta(seconds=settings.reminder_poll_seconds)
     scheduler = SchedulerService(db, clock, SlackPoster(client), core.reminders, poll=poll, use_lease=use_lease)

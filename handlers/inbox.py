@@ -2,7 +2,7 @@
 ack goes back, and its work runs later by dispatching the recorded body through the same app again.
 
 On the request thread a listener decides its ack (and any refusal or form error) as before; `AfterAck.run`
-only notes that work is wanted. The middleware then records the body under the delivery's key (an event id
+only notes that work is wanted. InboxApp.dispatch then records the body under the delivery's key (an event id
 or a trigger id: a repeat delivery is recorded once) and only then lets the ack go. A worker replays the body
 with `replaying` set, so the listener takes the same branch and `AfterAck.run` runs the work at once.
 """
@@ -70,30 +70,34 @@ def person_of(body: dict[str, Any]) -> str:
     return f"{body.get('team_id') or (body.get('team') or {}).get('id') or ''}:{user}"[:64]
 
 
-def register(app: App, db: Database, clock: Clock, wake: Callable[[], None]) -> None:
-    """The middleware that records a request wanting work before its ack goes back."""
+class InboxApp(App):
+    """The Bolt app whose dispatch records a request wanting work before its ack goes back (Bolt runs the
+    listener after the middleware chain, so only dispatch sees both the listener's decision and the ack)."""
 
-    @app.middleware
-    def record_first(body: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse | None:
-        if CURRENT.replaying or not isinstance(body, dict):
-            return next()
+    def attach_inbox(self, db: Database, clock: Clock, wake: Callable[[], None]) -> None:
+        self._inbox = (db, clock, wake)
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        if CURRENT.replaying or not isinstance(req.body, dict):
+            return super().dispatch(req)
         CURRENT.front, CURRENT.wants_work = True, False
         try:
-            response = next()
+            response = super().dispatch(req)
             if not CURRENT.wants_work:
                 return response
         finally:
             CURRENT.front = False
+        db, clock, wake = self._inbox
+        body = req.body
         try:
             fresh = inbox.record(db, delivery_key(body), person_of(body), body, clock.now())
         except Exception as err:  # not recorded: no 200, so Slack retries an event and the user sees a failure
             log.error("could not record a request, so it was not acknowledged: %s", type(err).__name__)
             return BoltResponse(status=503, body="")
-        if fresh:
-            wake()
-        else:
+        if not fresh:
             log.info("repeat delivery %s ignored", delivery_key(body))
             return BoltResponse(status=200, body="")
+        wake()
         return response
 
 

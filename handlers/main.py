@@ -10,6 +10,7 @@ finishes or stays in the inbox for the next start, the scheduler stops and its l
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -70,7 +71,17 @@ def serve(settings: Settings, db: Database, worker_only: bool = False) -> int:
         handed_back = bot.stop(STOP_WORK)
         _release(bot)
     log.info("stopped; %s request(s) left in the inbox for the next start", handed_back)
-    return 0
+    _exit_now(0)
+    return 0  # not reached
+
+
+def _exit_now(status: int) -> None:
+    """End the process now: a thread still waiting on Slack (the scheduler's post) would hold the exit past
+    a platform's stop deadline, and everything it did is either stored or handed back already."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 def _create(create_bot: Any, settings: Settings, db: Database) -> Any:

@@ -93,6 +93,16 @@ def retry(db: Database, request_id: int, when: datetime, error: str) -> None:
         )
 
 
+def renew(db: Database, worker: str, ids: list[int], until: datetime) -> None:
+    """Keep this worker's claims on requests still running (its heartbeat)."""
+    with db.write() as session:
+        session.exec(  # type: ignore[call-overload]
+            update(InboxRequest)
+            .where(InboxRequest.id.in_(ids), InboxRequest.claimed_by == worker, InboxRequest.state == "running")
+            .values(claimed_until=until)
+        )
+
+
 def release(db: Database, worker: str) -> int:
     """Hand back what this worker still holds (a stop): another process, or the next start, runs it."""
     with db.write() as session:
@@ -102,6 +112,13 @@ def release(db: Database, worker: str) -> int:
             .values(state="pending", claimed_by=None, claimed_until=None)
         )
         return int(result.rowcount or 0)
+
+
+def claimers(db: Database) -> list[str]:
+    """The workers holding running requests."""
+    with db.read() as session:
+        query = select(InboxRequest.claimed_by).where(InboxRequest.state == "running").distinct()
+        return [worker for worker in session.exec(query).all() if worker]
 
 
 def prune(db: Database, before: datetime) -> int:

@@ -3,32 +3,23 @@
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
-import os
 import random
 import signal
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
 from storage.db import Database
 from storage.models import Answer, Client, Draft, PolicyVersion
-from tests.support.fake_slack import TOKEN
+from tests.support.bot_process import BotProcess
 from tests.support.questionnaire import live_prompt, question_id
-from tests.support.slack_driver import SIGNING_SECRET, BotUnderTest
-from tests.test_serve import free_port
 
 pytestmark = pytest.mark.slow  # real processes, loads or restarts: `-m "not slow"` skips them
 
 ROUNDS = 6
 STEP_TIMEOUT = 20  # seconds for a restarted process to post its next prompt (a loaded CI machine is slow)
-EVENT_IDS = itertools.count(1)  # one sequence across restarts: Slack never reuses an event id
 
 
 def publish_offer(fake, timeout: float = 10.0) -> dict:
@@ -42,42 +33,6 @@ def publish_offer(fake, timeout: float = 10.0) -> dict:
                 return message
         time.sleep(0.01)
     raise AssertionError("the publish offer never came")
-
-
-class Process:
-    """`patchpolicy serve` in HTTP mode as a child process, driven with signed requests."""
-
-    def __init__(self, fake, db_url: str, cwd: Path) -> None:
-        self.port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
-        env.update(
-            SLACK_BOT_TOKEN=TOKEN,
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            SLACK_API_URL=fake.url,
-            DATABASE_URL=db_url,
-            PORT=str(self.port),
-            HOST="127.0.0.1",
-            LOG_LEVEL="WARNING",
-        )
-        self.child = subprocess.Popen(
-            [sys.executable, "-m", "handlers", "serve"],
-            env=env,
-            cwd=cwd,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(400):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.025)
-        self.driver = BotUnderTest.__new__(BotUnderTest)  # only its request building, aimed at the child
-        self.driver.fake, self.driver.url, self.driver._ids = fake, f"http://127.0.0.1:{self.port}", EVENT_IDS
-
-    def kill(self) -> None:
-        self.child.send_signal(signal.SIGKILL)
-        self.child.wait(timeout=10)
 
 
 def step(fake, act) -> None:  # type: ignore[no-untyped-def]
@@ -119,7 +74,7 @@ def wait_for_posts(fake, count: int, timeout: float = 5.0) -> None:
 def test_sigkill_during_the_questionnaire_and_publishing_loses_nothing(fake, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'crash.db'}"
     random.seed(7)
-    process = Process(fake, db_url, tmp_path)
+    process = BotProcess(fake, db_url, tmp_path)
     process.driver.command("new Acme", channel="C0ACME", channel_name="acme-patching", settle=False)
     wait_for_posts(fake, 2)
     for _ in range(ROUNDS):
@@ -128,7 +83,7 @@ def test_sigkill_during_the_questionnaire_and_publishing_loses_nothing(fake, tmp
         process.driver.click(live_prompt(fake), "pp.recommended", settle=False)
         time.sleep(random.uniform(0, 0.05))  # somewhere inside the answer's work, or after it
         process.kill()
-        process = Process(fake, db_url, tmp_path)
+        process = BotProcess(fake, db_url, tmp_path)
         step(fake, lambda _prompt, p=process: p.driver.dm("resume", settle=False))
 
     database = Database(db_url)
@@ -170,7 +125,7 @@ def test_sigkill_during_the_questionnaire_and_publishing_loses_nothing(fake, tmp
     else:
         assert (draft.status, client.published_version) == ("complete", None)
 
-    process = Process(fake, db_url, tmp_path)
+    process = BotProcess(fake, db_url, tmp_path)
     process.driver.command("publish acme", settle=False)
     deadline = time.monotonic() + 10
     done = ("Published Acme's SOP v1", "nothing new to publish")

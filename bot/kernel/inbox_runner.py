@@ -16,11 +16,12 @@ from datetime import timedelta
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.kernel.clock import Clock
+from bot.kernel.instances import dead_here
 from storage import inbox
 from storage.db import Database, InboxUnit
 
 log = logging.getLogger(__name__)
-CLAIM = timedelta(seconds=30)  # a worker that dies holding a request gives it up after this
+CLAIM = timedelta(seconds=10)  # a worker that dies holding a request gives it up after this (the poll renews it)
 MAX_ATTEMPTS = 5
 KEEP_DONE = timedelta(days=1)
 
@@ -51,7 +52,7 @@ class InboxRunner:
         self.active = active  # False: this process only records; other processes run the work
         self._stopping = threading.Event()
         self._idle = threading.Condition()
-        self._running = 0
+        self._running: set[int] = set()  # requests this process is working on
         self._thread: threading.Thread | None = None
 
     def wake(self) -> None:
@@ -73,12 +74,12 @@ class InboxRunner:
 
     def run_one(self, claimed: inbox.Claimed) -> None:
         with self._idle:
-            self._running += 1
+            self._running.add(claimed.id)
         try:
             self._run(claimed)
         finally:
             with self._idle:
-                self._running -= 1
+                self._running.discard(claimed.id)
                 self._idle.notify_all()
 
     def _run(self, claimed: inbox.Claimed) -> None:
@@ -115,14 +116,28 @@ class InboxRunner:
     def start(self) -> None:
         if not self.active:
             return
+        self.recover()
         self._thread = threading.Thread(target=self._poll, name="patchpolicy-inbox", daemon=True)
         self._thread.start()
+
+    def recover(self) -> None:
+        """Hand back at once what processes on this host that have died were working on."""
+        try:
+            for worker in inbox.claimers(self.db):
+                if dead_here(worker, self.worker) and (count := inbox.release(self.db, worker)):
+                    log.info("took back %s request(s) from %s, which has stopped", count, worker)
+        except Exception as err:
+            log.warning("could not look for requests left by a stopped process: %s", _short(err))
 
     def _poll(self) -> None:
         pruned_at = None
         while not self._stopping.wait(self.poll):
             try:
                 now = self.clock.now()
+                with self._idle:
+                    running = list(self._running)
+                if running:
+                    inbox.renew(self.db, self.worker, running, now + self.claim)
                 if inbox.has_claimable(self.db, now):
                     self.wake()
                 if pruned_at is None or now - pruned_at > timedelta(hours=1):
@@ -135,7 +150,7 @@ class InboxRunner:
         """Claim nothing more, wait up to `timeout` for work in hand, hand back the rest; returns how many."""
         self._stopping.set()
         with self._idle:
-            self._idle.wait_for(lambda: self._running == 0, timeout=timeout)
+            self._idle.wait_for(lambda: not self._running, timeout=timeout)
         try:
             return inbox.release(self.db, self.worker)
         except Exception as err:

@@ -226,6 +226,19 @@ class Reminders:
             )
             return result.rowcount == 1
 
+    def hand_back(self) -> int:
+        """At a stop: this process's claims become stale at once, so the next process (after asking Slack
+        whether each post went out) takes them over now instead of after STALE_CLAIM."""
+        with self.db.write() as session:
+            rows = session.exec(
+                select(Reminder).where(Reminder.status == "claimed", Reminder.claimed_by == self.instance)
+            ).all()
+            for row in rows:
+                assert row.claimed_at is not None
+                row.claimed_at -= STALE_CLAIM
+                session.add(row)
+            return len(rows)
+
     def _retry(self, reminder_id: int, attempts: int, now: datetime, error: str) -> None:
         backoff = timedelta(seconds=min(30 * 2 ** (attempts - 1), 900))
         with self.db.write() as session:

@@ -24,8 +24,8 @@ import apscheduler.schedulers.base as aps_base
 from apscheduler.executors.debug import DebugExecutor
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers import SchedulerNotRunningError
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
@@ -33,6 +33,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import IntegrityError
 
 from bot.kernel.clock import Clock, SystemClock
+from bot.kernel.instances import dead_here
 from bot.scheduling.ledger import Poster
 from bot.scheduling.reminders import Reminders
 from storage.db import Database
@@ -103,7 +104,7 @@ class SchedulerService:
                 if lease is None:
                     session.add(SchedulerLease(name=LEASE, holder=self.instance, expires_at=now + LEASE_TTL))
                     return True
-                if lease.holder == self.instance or lease.expires_at <= now:
+                if lease.holder == self.instance or lease.expires_at <= now or dead_here(lease.holder, self.instance):
                     lease.holder, lease.expires_at = self.instance, now + LEASE_TTL
                     session.add(lease)
                     return True
@@ -117,6 +118,8 @@ class SchedulerService:
             return lease.expires_at if lease else None
 
     def release_lease(self) -> None:
+        """At a stop: hand back reminder claims and the lease, so the next process schedules at once."""
+        self.reminders.hand_back()
         with self.db.write() as session:
             lease = session.get(SchedulerLease, LEASE)
             if lease is not None and lease.holder == self.instance:
@@ -186,6 +189,7 @@ class SchedulerService:
                 jobstores={"default": store},
                 executors={"default": executor},
                 job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+                jobstore_retry_interval=RETRY,
                 timezone=UTC,
             )
             try:

@@ -128,16 +128,28 @@ class BotUnderTest:
         self.executor.shutdown(wait=True)
         self.db.dispose()
 
-    def settle(self) -> None:
-        """Wait until every listener started so far has finished its work after the ack, and its modals opened."""
-        assert self.bot.kit.modals.wait_idle(), "a modal did not open"
-        self.executor.wait_idle()
-        assert self.bot.kit.modals.wait_idle(), "a modal did not open"
-        assert not self.executor.errors, self.executor.errors
-        assert not self.errors, self.errors
+    def settle(self, timeout: float = 10.0) -> None:
+        """Wait until every request recorded so far has finished its work after the ack (its modals opened);
+        a request of another thread may be between its record and its wake-up, so unfinished ones get time."""
+        deadline = time.monotonic() + timeout
+        while True:
+            assert self.bot.kit.modals.wait_idle(), "a modal did not open"
+            self.executor.wait_idle()
+            assert self.bot.kit.modals.wait_idle(), "a modal did not open"
+            assert not self.executor.errors, self.executor.errors
+            assert not self.errors, self.errors
+            unfinished = self.unfinished()
+            assert not [row for row in unfinished if row[1] == "failed"], unfinished
+            if not unfinished:
+                return
+            assert time.monotonic() < deadline, f"recorded requests did not finish: {unfinished}"
+            time.sleep(0.01)
+
+    def unfinished(self) -> list[tuple[str, str, str | None]]:
+        """Recorded requests not done: (key, state, error)."""
         with self.db.read() as session:
-            failed = session.exec(select(InboxRequest.key, InboxRequest.error).where(InboxRequest.state != "done"))
-            assert not failed.all(), "a recorded request did not finish"
+            query = select(InboxRequest.key, InboxRequest.state, InboxRequest.error)
+            return [tuple(row) for row in session.exec(query.where(InboxRequest.state != "done")).all()]
 
     # ----- raw HTTP ---------------------------------------------------------------------------
 

@@ -1,0 +1,78 @@
+"""`patchpolicy serve` (or `worker`) as a real child process on loopback, driven with signed requests."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.support.fake_slack import TOKEN
+from tests.support.slack_driver import SIGNING_SECRET, BotUnderTest
+
+EVENT_IDS = itertools.count(1)  # one sequence across restarts: Slack never reuses an event id
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class BotProcess:
+    """The bot as production runs it: its own process, its log in a file, stopped by signals."""
+
+    def __init__(self, fake, db_url: str, cwd: Path, command: str = "serve", **env: str) -> None:  # type: ignore[no-untyped-def]
+        self.port = free_port()
+        self.log_path = cwd / f"bot-{self.port}.log"
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+        environment.update(
+            SLACK_BOT_TOKEN=TOKEN,
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL=fake.url,
+            DATABASE_URL=db_url,
+            PORT=str(self.port),
+            HOST="127.0.0.1",
+            LOG_LEVEL="INFO",
+        )
+        environment.update(env)
+        with self.log_path.open("wb") as log:
+            self.child = subprocess.Popen(
+                [sys.executable, "-m", "handlers", command], env=environment, cwd=cwd, stdout=log, stderr=log
+            )
+        if command == "serve":
+            self.wait_healthy()
+        self.driver = BotUnderTest.__new__(BotUnderTest)  # only its request building, aimed at the child
+        self.driver.fake, self.driver.url, self.driver._ids = fake, f"http://127.0.0.1:{self.port}", EVENT_IDS
+
+    def wait_healthy(self, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1).read()
+                return
+            except OSError:
+                if self.child.poll() is not None:
+                    raise AssertionError(f"the bot exited with {self.child.returncode}: {self.log()}") from None
+                time.sleep(0.025)
+        raise AssertionError("the bot never answered /healthz")
+
+    def kill(self) -> None:
+        self.child.send_signal(signal.SIGKILL)
+        self.child.wait(timeout=10)
+
+    def terminate(self, timeout: float = 15.0) -> tuple[int, float]:
+        """SIGTERM; (exit status, seconds until it exited)."""
+        started = time.monotonic()
+        self.child.send_signal(signal.SIGTERM)
+        status = self.child.wait(timeout=timeout)
+        return status, time.monotonic() - started
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")

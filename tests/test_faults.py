@@ -1,0 +1,184 @@
+"""Faults a deployment meets: a process killed or stopped right after an ack, or in the middle of a reminder run,
+and the database locked for longer than the busy timeout. Nothing acknowledged is lost, nothing is posted
+twice, and the scheduler runs afterwards. Real processes, real signals, a real SQLite file."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from slack_sdk import WebClient
+from sqlmodel import col, func, select
+
+from bot.kernel.clock import SystemClock
+from bot.scheduling.reminders import Reminders
+from bot.scheduling.scheduler import SchedulerService
+from handlers.reminders import SlackPoster
+from storage.db import Database
+from storage.models import Answer, InboxRequest, Reminder, SchedulerLease
+from tests.support.bot_process import BotProcess
+from tests.support.fake_slack import TOKEN
+from tests.support.questionnaire import finish, live_prompt
+from tests.test_replicas import plant, posted_ids
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")]
+
+
+def answers(db_url: str) -> int:
+    database = Database(db_url)
+    try:
+        with database.read() as session:
+            return int(session.exec(select(func.count()).select_from(Answer)).one())
+    finally:
+        database.dispose()
+
+
+def inbox_states(db_url: str) -> dict[str, int]:
+    database = Database(db_url)
+    try:
+        with database.read() as session:
+            rows = session.exec(select(InboxRequest.state, func.count()).group_by(InboxRequest.state)).all()
+        return dict(rows)
+    finally:
+        database.dispose()
+
+
+def wait_until(check, timeout: float = 25.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.02)
+
+
+def start_questionnaire(fake, db_url: str, tmp_path: Path) -> BotProcess:  # type: ignore[no-untyped-def]
+    process = BotProcess(fake, db_url, tmp_path)
+    process.driver.command("new Acme", channel="C0ACME", channel_name="acme-patching", settle=False)
+    wait_until(lambda: any(b.get("type") == "actions" for m in fake.posts("DUTECH") for b in m.get("blocks") or []))
+    return process
+
+
+def test_an_answer_acknowledged_then_killed_before_any_work_is_stored_by_the_next_process(fake, tmp_path):
+    db_url = f"sqlite:///{tmp_path / 'kill.db'}"
+    start_questionnaire(fake, db_url, tmp_path).kill()
+    recorder = BotProcess(fake, db_url, tmp_path, INBOX_WORKERS="0")  # acknowledges and records, runs nothing
+    before = answers(db_url)
+    response = recorder.driver.click(live_prompt(fake), "pp.recommended", settle=False)
+    assert response.status == 200
+    recorder.kill()
+    assert answers(db_url) == before and inbox_states(db_url).get("pending") == 1  # acknowledged, not yet done
+
+    heir = BotProcess(fake, db_url, tmp_path)
+    wait_until(lambda: answers(db_url) == before + 1)
+    wait_until(lambda: inbox_states(db_url) == {"done": inbox_states(db_url).get("done", 0)})
+    heir.kill()
+
+
+def test_sigkill_at_once_after_each_of_three_acks_loses_no_answer(fake, tmp_path):
+    """The reported reproduction: answer, get the 200, SIGKILL at once; 3 of 3 answers were lost."""
+    db_url = f"sqlite:///{tmp_path / 'kill3.db'}"
+    process = start_questionnaire(fake, db_url, tmp_path)
+    for _ in range(3):
+        before = answers(db_url)
+        response = process.driver.click(live_prompt(fake), "pp.recommended", settle=False)
+        assert response.status == 200
+        process.kill()
+        process = BotProcess(fake, db_url, tmp_path)
+        wait_until(lambda b=before: answers(db_url) == b + 1)  # the restarted process finishes it (claims expire)
+        wait_until(lambda: "running" not in inbox_states(db_url) and "pending" not in inbox_states(db_url))
+        wait_until(lambda: live_prompt(fake) is not None)
+    process.kill()
+    assert "failed" not in inbox_states(db_url)
+
+
+def test_sigterm_right_after_an_ack_exits_0_within_10_s_releases_the_lease_and_keeps_the_answer(fake, tmp_path):
+    db_url = f"sqlite:///{tmp_path / 'term.db'}"
+    process = start_questionnaire(fake, db_url, tmp_path)
+    before = answers(db_url)
+    assert process.driver.click(live_prompt(fake), "pp.recommended", settle=False).status == 200
+    status, seconds = process.terminate()
+    assert status == 0 and seconds < 10, process.log()
+    assert "Traceback" not in process.log()
+    database = Database(db_url)
+    with database.read() as session:
+        assert session.exec(select(SchedulerLease)).all() == []  # the next process schedules at once
+    database.dispose()
+    assert "running" not in inbox_states(db_url)  # finished, or handed back
+    heir = BotProcess(fake, db_url, tmp_path)
+    wait_until(lambda: answers(db_url) == before + 1)
+    heir.terminate()
+
+
+def test_sigterm_during_a_reminder_run_against_a_stalled_slack_posts_each_reminder_once(bot, fake, db_url, tmp_path):
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the process runs on the test's SQLite file")
+    finish(bot, fake)
+    bot.click(fake.last_post("DUTECH"), "pp.publish")
+    bot.stop()
+    fake.clock = SystemClock()  # message timestamps on the processes' real clock
+    process = BotProcess(fake, db_url, tmp_path, REMINDER_POLL_SECONDS="5")
+    fake.hold.clear()  # Slack stops answering
+    plant(bot, "Pilot@term", 5)  # due now; the poll arms them
+    wait_until(lambda: fake.waiting >= 1)  # the run is under way, stuck on Slack
+    status, seconds = process.terminate()
+    assert status == 0 and seconds < 10, process.log()
+    fake.hold.set()
+    heir = BotProcess(fake, db_url, tmp_path, REMINDER_POLL_SECONDS="5")
+    wait_until(lambda: len(set(posted_ids(fake))) == 5)
+    time.sleep(1)  # a double would come now
+    heir.terminate()
+    posted = posted_ids(fake)
+    assert len(posted) == 5 == len(set(posted))
+    database = Database(db_url)
+    with database.read() as session:
+        rows = session.exec(select(Reminder).where(col(Reminder.occurrence).startswith("Pilot@term"))).all()
+    assert {r.status for r in rows} == {"sent"}
+    database.dispose()
+
+
+def test_the_scheduler_survives_the_database_locked_longer_than_the_busy_timeout(bot, fake, db_url, tmp_path):
+    if not db_url.startswith("sqlite"):
+        pytest.skip("locks a SQLite file")
+    finish(bot, fake)
+    bot.click(fake.last_post("DUTECH"), "pp.publish")
+    bot.stop()
+    fake.clock = SystemClock()
+    path = db_url.removeprefix("sqlite:///")
+    database = Database(db_url, busy_timeout_ms=200)
+    clock = SystemClock()
+    service = SchedulerService(
+        database,
+        clock,
+        SlackPoster(WebClient(token=TOKEN, base_url=fake.url)),
+        Reminders(database, clock, "survivor"),
+        poll=timedelta(seconds=1),
+    )
+    plant(bot, "Pilot@locked-start", 3)
+    locker = sqlite3.connect(path, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")  # held well past the 200 ms busy timeout
+    service.start()  # the lease cannot be taken: logged, tried again
+    time.sleep(1.5)
+    locker.execute("ROLLBACK")
+    try:
+        wait_until(lambda: len(posted_ids(fake)) == 3)
+        assert service.status() == {"lease": "held", "scheduler": "running"}
+
+        locker.execute("BEGIN EXCLUSIVE")  # again, while the scheduler runs and reminders fall due
+        writer = threading.Thread(target=plant, args=(bot, "Pilot@locked-run", 3))  # waits for the lock
+        writer.start()
+        time.sleep(2.5)  # the job store and every poll fail meanwhile
+        locker.execute("ROLLBACK")
+        writer.join(15)
+        wait_until(lambda: len(posted_ids(fake)) == 6)
+        assert service.status() == {"lease": "held", "scheduler": "running"}
+        posted = posted_ids(fake)
+        assert len(posted) == len(set(posted))
+    finally:
+        service.stop()
+        locker.close()
+        database.dispose()

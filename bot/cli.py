@@ -145,10 +145,22 @@ def _console_core(settings: Settings, db: Database):  # type: ignore[no-untyped-
 
 
 def _read(path: str) -> str | None:
+    """A policy file's text, read up to one byte past the limit (stdin, a pipe or an endless device too)."""
+    from bot.policy.policy_file import MAX_BYTES
+
     try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        print(f"Can't read {path}: {err}", file=sys.stderr)
+        with Path(path).open("rb") as stream:
+            data = stream.read(MAX_BYTES + 1)
+    except OSError as err:
+        print(f"Can't read {path}: {err.strerror or err}", file=sys.stderr)
+        return None
+    if len(data) > MAX_BYTES:
+        print(f"{path} is larger than {MAX_BYTES // 1024} KB; a policy file is much smaller.", file=sys.stderr)
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        print(f"{path} is not UTF-8 text; save it as UTF-8.", file=sys.stderr)
         return None
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from bot.console import Console, write_export
 from bot.core import Core
@@ -16,6 +17,7 @@ from bot.kernel.clients import ClientNameError, clean_name, file_stem
 from bot.kernel.clock import ManualClock
 from bot.kernel.directory import LocalDirectory
 from storage.db import Database
+from storage.models import Answer, Client, Draft
 from tests.support.policies import recommended_answers
 
 TESS = Actor("UTECH", "Tess", "Europe/London", editor=True)
@@ -72,3 +74,56 @@ def test_two_non_latin_clients_export_to_two_files_and_a_planted_link_is_not_fol
 def test_an_export_writes_a_new_file(tmp_path: Path):
     assert write_export(tmp_path / "acme.md", "# Acme") == f"✓ Wrote {tmp_path / 'acme.md'}"
     assert (tmp_path / "acme.md").read_text(encoding="utf-8") == "# Acme"
+
+
+def console_core(db_url: str) -> tuple[Core, Console, io.StringIO]:
+    db = Database(db_url)
+    db.migrate()
+    core = Core(db, ManualClock(START), LocalDirectory())
+    out = io.StringIO()
+    return core, Console(core, TESS, out), out
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("\u202eemcA", "A client name can't contain control or text-direction characters."),
+        ("Ac\udcffme", "A client name can't contain control or text-direction characters."),
+        ("Ac\x07me", "A client name can't contain control or text-direction characters."),
+        ("***", "A client name needs at least one letter or digit."),
+    ],
+)
+def test_the_first_question_checks_a_new_name_as_new_does(db_url, typed, said):
+    """Issue 16, defect 7: renaming through the first question skipped the checks of `new`."""
+    core, console, out = console_core(db_url)
+    console.handle("/patchpolicy new Acme")
+    console.handle(typed)
+    assert said in out.getvalue()
+    with core.db.read() as session:
+        assert [c.name for c in session.exec(select(Client)).all()] == ["Acme"]
+        assert session.exec(select(Answer).where(Answer.question_id == "client.name")).all() == []
+    core.db.dispose()
+
+
+def test_renaming_to_another_clients_name_is_refused_at_finish_and_finishing_works_once_changed(db_url):
+    core, console, out = console_core(db_url)
+    published(core, "Globex")
+    console.handle("/patchpolicy new Acme")
+    console.handle("  globex  ")  # the first question: the client's name, as another client is called
+    console.handle("rest")  # accept the recommended answers for the rest
+    for _ in range(12):
+        console.handle("rest")
+    console.handle("finish")
+    assert "Another client is already called Globex; change the name (question 1) first." in out.getvalue()
+    with core.db.read() as session:
+        assert sorted(c.name for c in session.exec(select(Client)).all()) == ["Acme", "Globex"]
+        acme = session.exec(select(Draft).where(Draft.status == "open")).one()
+    assert acme is not None
+
+    console.handle("edit 1")
+    console.handle("Acme Corporation")
+    console.handle("finish")
+    with core.db.read() as session:
+        names = {c.name: c.key for c in session.exec(select(Client)).all()}
+    assert names == {"Acme Corporation": "acme corporation", "Globex": "globex"}
+    core.db.dispose()

@@ -112,7 +112,7 @@ def test_a_whole_questionnaire_by_buttons_typing_and_corrections_is_stored(bot, 
     with bot.db.read() as session:
         client = session.exec(select(Client)).one()
     assert (client.key, client.name, client.timezone, client.channel_id) == (
-        "acme",  # the key stays stable: renaming never collides with another client
+        "acme holdings",  # the key follows the name (a name another client has is refused at finish)
         "Acme Holdings",
         "Europe/London",
         "C0ACME",

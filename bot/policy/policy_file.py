@@ -1,7 +1,9 @@
 """Policy files: a policy's answers as readable YAML (question ids as keys, prompts as comments), and back.
 
 Loading validates every answer exactly as the questionnaire does; each problem names the line and the
-question, and a file with any problem loads nothing.
+question, and a file with any problem loads nothing. Before any of that, the text is bounded (size) and read
+as events only: anchors and aliases (the alias bomb) and nesting deeper than a policy needs are refused
+before anything is built, so no file costs more than a parse of 256 KB.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from bot.policy.answers import AnswerContext, AnswerError, parse_answer
 FORMAT = 1
 MAX_BYTES = 256 * 1024
 MAX_ERRORS = 20
+MAX_DEPTH = 8  # a policy file is a mapping of answers, each a value, a list, or a list of small mappings
 KINDS = ("client", "template")
 
 
@@ -68,8 +71,11 @@ def load(text: str, directory: Directory, bank: Bank | None = None) -> PolicyFil
     if len(text.encode("utf-8", "replace")) > MAX_BYTES:
         raise PolicyFileError([f"The file is larger than {MAX_BYTES // 1024} KB; a policy file is much smaller."])
     try:
+        _refuse_structure(text)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
+    except ValueError:  # a value YAML cannot build, such as an integer of thousands of digits
+        raise PolicyFileError(["The file holds a value I can't read (a number far too long?)."]) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
@@ -98,6 +104,22 @@ def load(text: str, directory: Directory, bank: Bank | None = None) -> PolicyFil
     if errors:
         raise PolicyFileError(sorted(errors, key=_line_of)[:MAX_ERRORS])
     return PolicyFile(str(name).strip(), kind, answers)
+
+
+def _refuse_structure(text: str) -> None:
+    """Read the YAML as a stream of events (no values built, no recursion) and refuse anchors, aliases and
+    deep nesting, each with its line."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise PolicyFileError([f"line {line}: anchors and aliases (& and *) are not allowed in a policy file."])
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise PolicyFileError([f"line {line}: the file is nested too deeply for a policy file."])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _validate(

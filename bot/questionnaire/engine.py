@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.kernel.actor import Actor
+from bot.kernel.clients import client_key
 from bot.kernel.clock import Clock
 from bot.kernel.directory import Directory
 from bot.kernel.questions import Bank, Question, load_bank
@@ -281,6 +282,16 @@ class Questionnaire(Entry):
             outcome.replies.append(self.prompts.ask(session, draft, client))
         return outcome
 
+    @staticmethod
+    def _name_taken(session: Session, client: Client, name: str | None) -> Notice | None:
+        """A rename through the first question is checked as `new` checks a name: another client's is taken."""
+        if not name or client_key(name) == client.key:
+            return None
+        other = session.exec(select(Client).where(Client.key == client_key(name), Client.id != client.id)).first()
+        if other is None:
+            return None
+        return Notice(f"Another client is already called {other.name}; change the name (question 1) first.", "error")
+
     def _finish(self, session: Session, actor: Actor, draft: Draft, client: Client) -> Outcome:
         summary = self.prompts.summary(session, draft, client)
         if summary.missing:
@@ -290,12 +301,18 @@ class Questionnaire(Entry):
             outcome.replies.insert(0, Notice(f"Some required answers are missing: {names}{more}.", "warning"))
             return outcome
         answers = self.answers_in(session, draft)
+        taken = self._name_taken(session, client, answers.get("client.name"))
+        if taken is not None:
+            outcome = self.prompts.to_summary(session, draft, client, self.drafts.close(draft, "Summary"))
+            outcome.replies.insert(0, taken)
+            return outcome
         closed = self.drafts.close(draft, "Finished")
         draft.status, draft.mode, draft.current_qid = "complete", "done", None
         draft.completed_at = self.clock.now()
         draft.prompt_ts = None
         self.drafts.touch(session, draft)
-        client.name = answers.get("client.name", client.name)
+        if answers.get("client.name"):
+            client.name, client.key = answers["client.name"], client_key(answers["client.name"])
         client.timezone = answers.get("client.timezone", client.timezone)
         channel = answers.get("client.channel")
         if channel:

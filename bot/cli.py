@@ -245,9 +245,15 @@ def _check(db: Database, client: str) -> int:
 
 def _safe_url(url: str) -> str:
     """The database URL without its password, for messages and logs."""
-    from sqlalchemy.engine import make_url
+    import re
 
-    return make_url(url).render_as_string(hide_password=True)
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # not a URL at all: still never show what could be a password
+        return re.sub(r"//[^/@]*@", "//***@", url)
 
 
 if __name__ == "__main__":

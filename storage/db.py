@@ -12,6 +12,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, bindparam, create_engine, event, text
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session
 
@@ -129,8 +130,11 @@ class Database:
         """SQLite's quick check of every page ("ok" or what is damaged); PostgreSQL checks its own pages."""
         if not self.is_sqlite:
             return "ok"
-        with self.engine.connect() as connection:
-            found = [row[0] for row in connection.exec_driver_sql("PRAGMA quick_check(5)")]
+        try:
+            with self.engine.connect() as connection:
+                found = [row[0] for row in connection.exec_driver_sql("PRAGMA quick_check(5)")]
+        except DatabaseError as err:  # too damaged to check page by page
+            return str(err.orig or err).splitlines()[0][:300]
         return "ok" if found == ["ok"] else "; ".join(str(f) for f in found)[:300]
 
     def dispose(self) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.bot_process import free_port
 from tests.support.fake_slack import TOKEN
 
 pytestmark = pytest.mark.slow  # real processes, loads or restarts: `-m "not slow"` skips them
@@ -22,12 +22,6 @@ def env_for(tmp_path: Path, fake_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
     env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}", SLACK_API_URL=fake_url, **extra)
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_serve_without_a_token_explains_what_to_set(tmp_path, fake):

@@ -118,3 +118,24 @@ def test_a_database_from_the_release_before_0007_keeps_its_posted_versions_poste
     assert rows[1].fully_posted and rows[1].file_posted_at == rows[1].posted_at
     assert rows[2].posted_at is None and not rows[2].fully_posted
     database.dispose()
+
+
+def test_the_integrity_check_names_a_damaged_page_that_migrations_never_read(tmp_path):
+    path = tmp_path / "damaged.db"
+    database = Database(f"sqlite:///{path}")
+    database.migrate()
+    assert database.integrity() == "ok"
+    with database.engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE filler (id INTEGER PRIMARY KEY, text TEXT)")
+        for n in range(400):
+            connection.exec_driver_sql("INSERT INTO filler (text) VALUES (?)", (f"row {n} " + "x" * 300,))
+    with database.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.dispose()
+    size = path.stat().st_size
+    with path.open("r+b") as file:  # a page in the middle of the table's leaves, as a bad disk block would
+        file.seek(size - 8 * 4096)
+        file.write(b"\x00\xff" * 2048)
+    damaged = Database(f"sqlite:///{path}")
+    assert damaged.integrity() != "ok"
+    damaged.dispose()

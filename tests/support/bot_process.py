@@ -46,7 +46,7 @@ class BotProcess:
             self.child = subprocess.Popen(
                 [sys.executable, "-m", "handlers", command], env=environment, cwd=cwd, stdout=log, stderr=log
             )
-        if command == "serve":
+        if command == "serve" and "SLACK_APP_TOKEN" not in env:  # Socket Mode serves no HTTP
             self.wait_healthy()
         self.driver = BotUnderTest.__new__(BotUnderTest)  # only its request building, aimed at the child
         self.driver.fake, self.driver.url, self.driver._ids = fake, f"http://127.0.0.1:{self.port}", EVENT_IDS

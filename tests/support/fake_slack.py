@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import Block
 from handlers.scopes import ANY, METHOD_SCOPES
 
 TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-1-test-app-token"  # Socket Mode's app-level token: only apps.connections.open takes it
 BOT_USER = "UBOT"
 BOT_ID = "BBOT"
 MESSAGE_BLOCKS = 50
@@ -101,6 +102,7 @@ class FakeSlack:
         self.triggers: dict[str, float | None] = {}  # trigger_id -> when it was issued (None once used)
         self.response_posts: dict[str, int] = {}  # response_url path -> posts taken
         self.post_delay = 0.0
+        self.socket_url = ""  # what apps.connections.open answers (Socket Mode)
         self.hold = threading.Event()  # cleared: every request waits until it is set again (a stalled Slack)
         self.hold.set()
         self.waiting = 0  # requests held right now
@@ -258,6 +260,12 @@ class FakeSlack:
         if write and "chat:write.public" in self.scopes:
             return None
         return "not_in_channel"
+
+    def _api_apps_connections_open(self, _args: dict[str, Any]) -> dict[str, Any]:
+        """Socket Mode: the WebSocket URL to connect to (set `socket_url` to a SocketModeServer's)."""
+        if not self.socket_url:
+            return {"ok": False, "error": "invalid_app_config"}
+        return {"ok": True, "url": self.socket_url}
 
     def _api_auth_test(self, _args: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -474,7 +482,12 @@ class FakeSlack:
                         args.update(json.loads(raw))
                     else:
                         args.update(dict(parse_qsl(raw)))
-                if self.headers.get("Authorization") != f"Bearer {TOKEN}" and args.get("token") != TOKEN:
+                if method == "apps.connections.open":
+                    if self.headers.get("Authorization") == f"Bearer {APP_TOKEN}":
+                        status, body, headers = fake._answer(method, args)
+                    else:
+                        status, body, headers = 200, {"ok": False, "error": "not_allowed_token_type"}, {}
+                elif self.headers.get("Authorization") != f"Bearer {TOKEN}" and args.get("token") != TOKEN:
                     status, body, headers = 200, {"ok": False, "error": "invalid_auth"}, {}
                 else:
                     status, body, headers = fake._answer(method, args)

@@ -9,10 +9,12 @@ first whether the message went out (Slack message metadata), so a crash never do
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, update
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, func, select
 
 from bot.kernel.clock import Clock
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 CLOSE_USEFUL_FOR = timedelta(hours=24)
 CHASE_AFTER = timedelta(hours=12)  # an unanswered close check-in is chased once, by DM to the SOP owner
 STALE_CLAIM = timedelta(minutes=5)
+RECORD_TRIES = 6  # about 30 s of retries to record a post that went out
 BATCH = 200
 
 
@@ -139,9 +142,22 @@ class Reminders:
                 log.warning("reminder %s failed (attempt %s): %s", row.id, row.attempts + 1, err)
                 report.failed += 1
                 continue
-            self._finish(row.id, "sent", channel=channel, ts=ts)
+            self._record_sent(row.id, channel, ts)
             report.sent += 1
         return report
+
+    def _record_sent(self, reminder_id: int, channel: str, ts: str) -> None:
+        """The post went out: keep trying to record it while the database is away (a restart, a long lock), so
+        it is not left claimed until STALE_CLAIM; past RECORD_TRIES the stale-claim takeover finds the post."""
+        for attempt in range(RECORD_TRIES):
+            try:
+                self._finish(reminder_id, "sent", channel=channel, ts=ts)
+                return
+            except OperationalError as err:
+                if attempt == RECORD_TRIES - 1:
+                    raise
+                log.warning("reminder %s was posted but not yet recorded, trying again: %s", reminder_id, err.orig)
+                time.sleep(min(0.5 * 2**attempt, 8))
 
     def view(self, reminder_id: int) -> ReminderView | None:
         with self.db.read() as session:

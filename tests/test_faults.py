@@ -182,3 +182,19 @@ def test_the_scheduler_survives_the_database_locked_longer_than_the_busy_timeout
         service.stop()
         locker.close()
         database.dispose()
+
+
+def test_a_worker_process_runs_what_a_recording_web_process_acknowledged(fake, tmp_path):
+    """`patchpolicy worker` beside a `serve` that only records (INBOX_WORKERS=0): the work happens in the worker."""
+    db_url = f"sqlite:///{tmp_path / 'split.db'}"
+    web = BotProcess(fake, db_url, tmp_path, INBOX_WORKERS="0")
+    worker = BotProcess(fake, db_url, tmp_path, command="worker")
+    try:
+        web.driver.command("new Acme", channel="C0ACME", channel_name="acme-patching", settle=False)
+        wait_until(lambda: any(b.get("type") == "actions" for m in fake.posts("DUTECH") for b in m.get("blocks") or []))
+        assert web.driver.click(live_prompt(fake), "pp.recommended", settle=False).status == 200
+        wait_until(lambda: answers(db_url) == 1)
+        assert inbox_states(db_url) == {"done": 2}
+    finally:
+        statuses = [web.terminate()[0], worker.terminate()[0]]
+    assert statuses == [0, 0], worker.log()

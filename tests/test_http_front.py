@@ -83,3 +83,28 @@ def test_many_idle_half_sent_connections_do_not_take_the_bot_offline(bot):
         for sock in idle:
             sock.close()
     assert CONNECTION_LIMIT >= 1000
+
+
+def health(bot) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(bot.url + "/healthz", timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def test_healthz_is_503_when_this_process_holds_the_lease_and_its_scheduler_stopped(bot, clock):
+    assert health(bot) == (
+        200,
+        {"status": "ok", "database": "ok", "integrity": "ok", "lease": "elsewhere", "scheduler": "standby"},
+    )
+    bot.scheduler.advance(clock.now())  # takes the lease and starts the scheduler
+    assert health(bot) == (
+        200,
+        {"status": "ok", "database": "ok", "integrity": "ok", "lease": "held", "scheduler": "running"},
+    )
+    bot.scheduler.scheduler.shutdown()  # APScheduler stops under the service, as a dying thread would
+    assert health(bot) == (
+        503,
+        {"status": "error", "database": "ok", "integrity": "ok", "lease": "held", "scheduler": "stopped"},
+    )

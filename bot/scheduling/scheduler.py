@@ -95,6 +95,12 @@ class SchedulerService:
 
     def hold_lease(self) -> bool:
         """Take or renew the lease; True while this process is the one that schedules."""
+        held = self._take_lease()
+        if held:
+            self._renewed = self.clock.now()
+        return held
+
+    def _take_lease(self) -> bool:
         if not self.use_lease:
             return True
         now = self.clock.now()
@@ -152,8 +158,6 @@ class SchedulerService:
     def _lead(self) -> None:
         """One turn of the lease loop: renew or take the lease, and start, restart or stop the scheduler."""
         leader = self.hold_lease()
-        if leader:
-            self._renewed = self.clock.now()
         if leader and self.scheduler is not None and not _alive(self.scheduler):
             log.error("the scheduler had stopped; starting it again")
             self._shutdown_scheduler()

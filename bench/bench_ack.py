@@ -1,13 +1,13 @@
-"""Acknowledgement latency over HTTP mode: the bot as `patchpolicy serve` runs it, beside a minimal Bolt app
-that only acknowledges, in the same run, each in its own process on the same CPU.
+"""Acknowledgement latency the way users load it: the bot as `patchpolicy serve` runs it (its worker processes
+beside it) and a bare Bolt app that only acknowledges, in the same run, no CPU pinning.
 
-- 1 user: one request at a time, THINK seconds apart (a person clicks again only after reading).
-- 50 concurrent users: rounds of 50 requests sent at the same instant (a barrier), each user then reading
-  the answer for a moment before the next round: the whole team pulling up the SOP at once.
-- Saturation: 50 requests always in flight, each sent the moment the previous ack returns, for as long as
-  it lasts. This is a throughput test: the bot does real work after each ack on one CPU; the bare app none.
+At each concurrency (1, 20, 50), ROUNDS interleaved rounds of PER_ROUND signed requests each are sent back to
+back, `concurrency` at a time, with no pause between a user's requests: first to the bot, then to the bare
+app, three times. The p99 of each app's samples is one run's figure; RUNS runs give the median and the spread.
+The end-to-end time of `show` (request sent until its answer reached the response_url) is measured in
+bursts of 50 released together.
 
-Run: .venv/bin/python -m bench.bench_ack
+Run: .venv/bin/python -m bench.bench_ack   (RUNS=2 for a quick look)
 """
 
 from __future__ import annotations
@@ -16,43 +16,72 @@ import itertools
 import json
 import os
 import signal
+import statistics
 import subprocess
 import tempfile
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from slack_sdk import WebClient
 
-from bench.common import percentiles, seed_clients, timed
-from bench.processes import cpus, free_port, spawn, wait_until_up
+from bench.common import seed_clients
+from bench.processes import free_port, spawn, wait_until_up
 from bot.kernel.config import Settings
 from storage.db import Database
 from tests.support.fake_slack import TOKEN
 from tests.support.slack_driver import SIGNING_SECRET, BotUnderTest
 
-ONE_USER_RUNS, THINK = 400, 0.03
-USERS, ROUNDS, READING = 50, 40, 0.3
-SATURATION_RUNS = 2000
+CONCURRENCY = (1, 20, 50)
+RUNS = int(os.environ.get("RUNS", "5"))
+ROUNDS, PER_ROUND = 3, 200
+E2E_BURSTS, E2E_USERS = 5, 50
+
+
+class Answers:
+    """A response_url endpoint in this process: when each answer arrived, by its id."""
+
+    def __init__(self) -> None:
+        self.arrived: dict[str, float] = {}
+        answers = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                answers.arrived.setdefault(self.path.rsplit("/", 1)[-1], time.perf_counter())
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 class RemoteSlack:
     """What the request builder needs of the fake Slack running in its own process."""
 
-    def __init__(self, base: str) -> None:
-        self.base, self.url = base, f"{base}/api/"
+    def __init__(self, api: str, answers: Answers) -> None:
+        self.url, self.answers = api, answers
         self.users = {"UTECH": {"name": "tess tech"}}
         self.responses: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
+        self.last_id = ""
 
     def response_url(self, channel: str = "") -> str:
-        return f"{self.base}/response/{next(self._ids)}/{channel}"
+        self.last_id = f"r{next(self._ids)}"
+        return f"{self.answers.base}/response/{self.last_id}"
 
     def trigger_id(self, age: float = 0.0) -> str:
-        return f"{next(self._ids)}.1.trig"  # no benchmarked request opens a modal
+        return f"{next(self._ids)}.{time.time_ns()}.trig"  # unique: the inbox keys requests by their trigger
 
 
 def target(fake: RemoteSlack, url: str) -> BotUnderTest:
@@ -62,51 +91,66 @@ def target(fake: RemoteSlack, url: str) -> BotUnderTest:
     return sender
 
 
-def one_user(action: Callable[[], object]) -> list[float]:
-    samples = []
-    for _ in range(ONE_USER_RUNS):
-        begin = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - begin) * 1000)
-        time.sleep(THINK)
-    return samples
-
-
-def bursts(action: Callable[[], object]) -> list[float]:
-    """Latencies (ms) of ROUNDS rounds of USERS requests released together, READING seconds apart."""
+def back_to_back(send: Callable[[], object], concurrency: int, count: int) -> list[float]:
+    """Latencies (ms) of `count` requests, `concurrency` senders each sending the next at once."""
+    left = itertools.count()
     samples: list[float] = []
-    with ThreadPoolExecutor(USERS) as pool:
-        for _ in range(ROUNDS):
-            start = threading.Barrier(USERS)
+    lock = threading.Lock()
 
-            def one(_: int, start: threading.Barrier = start) -> float:
-                start.wait()
-                begin = time.perf_counter()
-                action()
-                return (time.perf_counter() - begin) * 1000
+    def sender(_: int) -> None:
+        while next(left) < count:
+            begin = time.perf_counter()
+            send()
+            elapsed = (time.perf_counter() - begin) * 1000
+            with lock:
+                samples.append(elapsed)
 
-            samples += pool.map(one, range(USERS))
-            time.sleep(READING)
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(sender, range(concurrency)))
     return samples
 
 
-def saturate(action: Callable[[], object]) -> dict[str, float]:
-    begin = time.perf_counter()
-    samples = timed(action, SATURATION_RUNS, USERS)
-    return {**percentiles(samples), "requests/s": round(SATURATION_RUNS / (time.perf_counter() - begin))}
+def p99(samples: list[float]) -> float:
+    return round(statistics.quantiles(samples, n=100)[98], 1)
+
+
+def end_to_end(ours: BotUnderTest, fake: RemoteSlack) -> float:
+    """p99 (ms) from sending `show acme` to its answer arriving, over bursts of E2E_USERS sent together."""
+    samples: list[float] = []
+    for _ in range(E2E_BURSTS):
+        start = threading.Barrier(E2E_USERS)
+        sent: dict[str, float] = {}
+        lock = threading.Lock()
+
+        def one(_: int) -> None:
+            body = ours.command_body("show acme", "UTECH", "C0ACME", "acme-patching")
+            answer_id = body.split("response%2F", 1)[1].split("&", 1)[0]
+            start.wait()
+            with lock:
+                sent[answer_id] = time.perf_counter()
+            ours.post(body, "application/x-www-form-urlencoded")
+
+        with ThreadPoolExecutor(E2E_USERS) as pool:
+            list(pool.map(one, range(E2E_USERS)))
+        deadline = time.monotonic() + 30
+        while any(i not in fake.answers.arrived for i in sent) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        samples += [(fake.answers.arrived.get(i, float("inf")) - t) * 1000 for i, t in sent.items()]
+        time.sleep(1)
+    return p99(samples)
 
 
 def main() -> None:
-    harness_cpu, app_cpu = cpus()
-    os.sched_setaffinity(0, harness_cpu)
-    fake_process = spawn(["-m", "bench.processes", "fake"], harness_cpu)
-    fake = RemoteSlack(fake_process.stdout.readline().strip())  # type: ignore[union-attr]
+    everything = set(os.sched_getaffinity(0))
+    fake_process = spawn(["-m", "bench.processes", "fake"], everything)
+    answers = Answers()
+    fake = RemoteSlack(fake_process.stdout.readline().strip() + "/api/", answers)  # type: ignore[union-attr]
     url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='pp-bench-ack-')) / 'bench.db'}"
     db = Database(url)
     db.migrate()
     seed_clients(db, 10)
     db.dispose()
-    threads = str(Settings(_env_file=None).server_threads)
+    settings = Settings(_env_file=None)
     ours_port, bare_port = free_port(), free_port()
     env = {
         "SLACK_BOT_TOKEN": TOKEN,
@@ -118,52 +162,70 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
     }
     servers = [
-        spawn(["-m", "handlers", "serve"], app_cpu, env),
-        spawn(["-m", "bench.processes", "bare", fake.url, str(bare_port), threads], app_cpu),
+        spawn(["-m", "handlers", "serve"], everything, env),
+        spawn(["-m", "bench.processes", "bare", fake.url, str(bare_port), str(settings.server_threads)], everything),
     ]
     try:
         wait_until_up(f"http://127.0.0.1:{ours_port}/healthz")
         wait_until_up(f"http://127.0.0.1:{bare_port}/")
         ours, bare = target(fake, f"http://127.0.0.1:{ours_port}"), target(fake, f"http://127.0.0.1:{bare_port}")
-
-        ours.command("new Globex", settle=False, channel="C0ACME", channel_name="acme-patching")
-        web = WebClient(token=TOKEN, base_url=fake.url)
-        for _ in range(50):
-            dm = web.conversations_history(channel="DUTECH")["messages"]
-            if dm:
-                break
-            time.sleep(0.1)
-        prompt = dm[0]  # the first question; after one click, a stale step that changes nothing
-        ours.click(prompt, "pp.recommended", settle=False)
+        prompt = first_prompt(ours, fake)
         sends: dict[str, Callable[[BotUnderTest], object]] = {
             "help": lambda t: t.command("help", settle=False),
             "show acme": lambda t: t.command("show acme", settle=False),
             "button (stale step)": lambda t: t.click(prompt, "pp.recommended", settle=False),
         }
         for send in sends.values():  # warm up, and let the start-up planning finish
-            for _ in range(50):
-                send(ours)
-        time.sleep(3)
+            back_to_back(lambda s=send: s(ours), 4, 100)
+        time.sleep(5)
 
-        results: dict[str, Any] = {"cpus": {"harness": sorted(harness_cpu), "apps": sorted(app_cpu)}}
-        modes: dict[str, Callable[[Callable[[], object]], dict[str, float]]] = {
-            "1 user": lambda s: percentiles(one_user(s)),
-            f"{USERS} users at once": lambda s: percentiles(bursts(s)),
-            f"saturation, {USERS} in flight": saturate,
-        }
-        for mode, measure in modes.items():  # saturation last: it leaves the bot seconds of answers to send
+        figures: dict[str, dict[str, list[float]]] = {}
+        e2e: list[float] = []
+        for _ in range(RUNS):
             for label, send in sends.items():
-                mine = measure(lambda s=send: s(ours))
-                time.sleep(10 if mode.startswith("saturation") else 2)  # the bot's answers go out
-                base = measure(lambda s=send: s(bare))
-                results[f"{label} @ {mode}"] = {
-                    "patchpolicy": mine,
-                    "bare bolt": base,
-                    "p99 ratio": round(mine["p99"] / base["p99"], 2),
-                }
-        print(json.dumps(results, indent=2))
+                for concurrency in CONCURRENCY:
+                    mine: list[float] = []
+                    base: list[float] = []
+                    for _ in range(ROUNDS):
+                        mine += back_to_back(lambda s=send: s(ours), concurrency, PER_ROUND)
+                        base += back_to_back(lambda s=send: s(bare), concurrency, PER_ROUND)
+                    row = figures.setdefault(f"{label} @ {concurrency}", {"bot": [], "bare": [], "ratio": []})
+                    row["bot"].append(p99(mine))
+                    row["bare"].append(p99(base))
+                    row["ratio"].append(round(p99(mine) / p99(base), 2))
+            time.sleep(3)  # the answers of this run go out
+            e2e.append(end_to_end(ours, fake))
+        print(json.dumps(summary(figures, e2e, settings), indent=2))
     finally:
         stop([*servers, fake_process])
+
+
+def first_prompt(ours: BotUnderTest, fake: RemoteSlack) -> dict[str, Any]:
+    """The first question of a questionnaire; after one click, a stale step that changes nothing."""
+    ours.command("new Globex", settle=False, channel="C0ACME", channel_name="acme-patching")
+    web = WebClient(token=TOKEN, base_url=fake.url)
+    for _ in range(100):
+        dm = web.conversations_history(channel="DUTECH")["messages"]
+        if dm:
+            break
+        time.sleep(0.1)
+    ours.click(dm[0], "pp.recommended", settle=False)
+    return dm[0]
+
+
+def summary(figures: dict[str, dict[str, list[float]]], e2e: list[float], settings: Settings) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "runs": RUNS,
+        "worker processes": settings.worker_processes,
+        "show end to end, burst of 50, p99 ms per run": e2e,
+    }
+    for key, row in figures.items():
+        out[key] = {
+            "p99 ms, bot (median, min-max)": [statistics.median(row["bot"]), min(row["bot"]), max(row["bot"])],
+            "p99 ms, bare (median, min-max)": [statistics.median(row["bare"]), min(row["bare"]), max(row["bare"])],
+            "ratio per run": row["ratio"],
+        }
+    return out
 
 
 def stop(processes: list[subprocess.Popen[str]]) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.cli import main as core_main
 from bot.kernel.config import Settings
+from handlers.worker_processes import WorkerProcesses, listen_to_parent
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,9 @@ def serve(settings: Settings, db: Database, worker_only: bool = False) -> int:
     http = not worker_only and not settings.slack_app_token
     if http and not settings.slack_signing_secret:
         return _say("SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode).")
+    processes = 0 if worker_only else settings.worker_processes
+    if processes:  # answer work runs in the worker processes; this one records and acknowledges
+        settings = settings.model_copy(update={"inbox_workers": 0})
     bot = _create(create_bot, settings, db)
     if bot is None:
         return 2
@@ -57,6 +61,12 @@ def serve(settings: Settings, db: Database, worker_only: bool = False) -> int:
             return _say(f"Can't listen on {settings.host}:{settings.port} ({err.strerror or err}). Set PORT or HOST.")
     check_granted(bot.app.client)  # one log line naming any scope this install lacks
     stop = _stop_on_signals()
+    children = WorkerProcesses(processes)
+    if processes:
+        bot.app.attach_inbox(db, bot.core.clock, children.wake)
+        children.start()
+    if worker_only:
+        listen_to_parent(bot.runner.wake, stop)
     bot.start()
     try:
         if server is not None:
@@ -68,6 +78,7 @@ def serve(settings: Settings, db: Database, worker_only: bool = False) -> int:
             log.info("PatchPolicy worker running")
             stop.wait()
     finally:
+        children.stop(STOP_WORK + 1)
         handed_back = bot.stop(STOP_WORK)
         _release(bot)
     log.info("stopped; %s request(s) left in the inbox for the next start", handed_back)

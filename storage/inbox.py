@@ -57,7 +57,7 @@ def _claimable(now: datetime):  # type: ignore[no-untyped-def]
 def claim(db: Database, worker: str, now: datetime, lease: timedelta) -> Claimed | None:
     """Take the oldest claimable request (SKIP LOCKED on PostgreSQL; SQLite's write lock does the same)."""
     with db.write() as session:
-        found = session.exec(_claimable(now).limit(1).with_for_update(skip_locked=True)).first()
+        found = session.exec(_claimable(now).limit(1).with_for_update(skip_locked=True, of=InboxRequest)).first()
         if found is None:
             return None
         row = session.get(InboxRequest, found)

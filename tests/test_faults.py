@@ -24,6 +24,7 @@ from storage.models import Answer, InboxRequest, Reminder, SchedulerLease
 from tests.support.bot_process import BotProcess
 from tests.support.fake_slack import TOKEN
 from tests.support.questionnaire import finish, live_prompt
+from tests.support.slack_driver import message_text
 from tests.test_replicas import plant, posted_ids
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")]
@@ -66,7 +67,7 @@ def start_questionnaire(fake, db_url: str, tmp_path: Path) -> BotProcess:  # typ
 def test_an_answer_acknowledged_then_killed_before_any_work_is_stored_by_the_next_process(fake, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'kill.db'}"
     start_questionnaire(fake, db_url, tmp_path).kill()
-    recorder = BotProcess(fake, db_url, tmp_path, INBOX_WORKERS="0")  # acknowledges and records, runs nothing
+    recorder = BotProcess(fake, db_url, tmp_path, INBOX_WORKERS="0", WORKER_PROCESSES="0")  # only records
     before = answers(db_url)
     response = recorder.driver.click(live_prompt(fake), "pp.recommended", settle=False)
     assert response.status == 200
@@ -187,7 +188,7 @@ def test_the_scheduler_survives_the_database_locked_longer_than_the_busy_timeout
 def test_a_worker_process_runs_what_a_recording_web_process_acknowledged(fake, tmp_path):
     """`patchpolicy worker` beside a `serve` that only records (INBOX_WORKERS=0): the work happens in the worker."""
     db_url = f"sqlite:///{tmp_path / 'split.db'}"
-    web = BotProcess(fake, db_url, tmp_path, INBOX_WORKERS="0")
+    web = BotProcess(fake, db_url, tmp_path, INBOX_WORKERS="0", WORKER_PROCESSES="0")
     worker = BotProcess(fake, db_url, tmp_path, command="worker")
     try:
         web.driver.command("new Acme", channel="C0ACME", channel_name="acme-patching", settle=False)
@@ -198,3 +199,26 @@ def test_a_worker_process_runs_what_a_recording_web_process_acknowledged(fake, t
     finally:
         statuses = [web.terminate()[0], worker.terminate()[0]]
     assert statuses == [0, 0], worker.log()
+
+
+def test_one_persons_order_holds_across_worker_processes(bot, fake, db_url, tmp_path):
+    """Publish, then at once `show`: with two worker processes taking requests, the show still sees v1."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the process runs on the test's SQLite file")
+    finish(bot, fake)
+    offer = fake.last_post("DUTECH")
+    bot.stop()
+    process = BotProcess(fake, db_url, tmp_path, WORKER_PROCESSES="2")
+    try:
+        wait_until(lambda: len(fake.calls_to("users.list")) >= 4)  # the web process and both workers are up
+        fake.hold.clear()  # Slack stalls: Publish's work waits on it, and the other worker could take the show
+        assert process.driver.click(offer, "pp.publish", settle=False).status == 200
+        before = len(fake.responses)
+        assert process.driver.command("show acme", settle=False).status == 200
+        time.sleep(0.5)
+        fake.hold.set()
+        wait_until(lambda: any("Acme" in message_text(r) for r in fake.responses[before:]))
+        shown = [message_text(r) for r in fake.responses[before:] if "Acme" in message_text(r)]
+        assert "has no published SOP yet" not in shown[-1] and "v1" in shown[-1]
+    finally:
+        assert process.terminate()[0] == 0, process.log()

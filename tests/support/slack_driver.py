@@ -14,13 +14,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
-from sqlmodel import select
+from sqlmodel import func, select
 
 from bot.kernel.clock import Clock
 from bot.kernel.config import Settings
 from handlers.ack_first import AckFirstExecutor
 from handlers.app import WORKER_THREADS, create_bot
-from handlers.http_server import make_server, wsgi_app
+from handlers.http_server import make_server, serve_until, wsgi_app
 from storage.db import Database
 from storage.models import InboxRequest
 from tests.support.fake_slack import TOKEN, FakeSlack
@@ -112,7 +112,8 @@ class BotUnderTest:
 
         self.server = make_server(wsgi_app(self.app, self.bot.health, self.executor, SIGNING_SECRET), "127.0.0.1", 0, 8)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self._thread = threading.Thread(target=self.server.run, daemon=True)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=serve_until, args=(self.server, self._stop), daemon=True)
         self._thread.start()
         self._ids = itertools.count(1)
         self._stopped = False
@@ -124,32 +125,38 @@ class BotUnderTest:
         self._stopped = True
         self.settle()
         self.bot.stop()
-        self.server.close()
+        self._stop.set()  # as a SIGTERM does in `patchpolicy serve`
+        self._thread.join(10)
         self.executor.shutdown(wait=True)
         self.db.dispose()
 
     def settle(self, timeout: float = 10.0) -> None:
-        """Wait until every request recorded so far has finished its work after the ack (its modals opened);
-        a request of another thread may be between its record and its wake-up, so unfinished ones get time."""
+        """Wait until every request recorded so far has finished its work after the ack (and its modals opened);
+        a request of another thread may be between its record and its wake-up, so unfinished ones get time.
+        Requests recorded after this call began (other users' next steps) are not waited for."""
         deadline = time.monotonic() + timeout
+        with self.db.read() as session:
+            newest = session.exec(select(func.max(InboxRequest.id))).one() or 0
         while True:
             assert self.bot.kit.modals.wait_idle(), "a modal did not open"
             self.executor.wait_idle()
             assert self.bot.kit.modals.wait_idle(), "a modal did not open"
             assert not self.executor.errors, self.executor.errors
             assert not self.errors, self.errors
-            unfinished = self.unfinished()
+            unfinished = self.unfinished(newest)
             assert not [row for row in unfinished if row[1] == "failed"], unfinished
             if not unfinished:
                 return
             assert time.monotonic() < deadline, f"recorded requests did not finish: {unfinished}"
             time.sleep(0.01)
 
-    def unfinished(self) -> list[tuple[str, str, str | None]]:
-        """Recorded requests not done: (key, state, error)."""
+    def unfinished(self, up_to: int | None = None) -> list[tuple[str, str, str | None]]:
+        """Recorded requests not done (up to an id): (key, state, error)."""
         with self.db.read() as session:
-            query = select(InboxRequest.key, InboxRequest.state, InboxRequest.error)
-            return [tuple(row) for row in session.exec(query.where(InboxRequest.state != "done")).all()]
+            query = select(InboxRequest.key, InboxRequest.state, InboxRequest.error).where(InboxRequest.state != "done")
+            if up_to is not None:
+                query = query.where(InboxRequest.id <= up_to)
+            return [tuple(row) for row in session.exec(query).all()]
 
     # ----- raw HTTP ---------------------------------------------------------------------------
 

@@ -53,7 +53,7 @@ class Answers:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 answers.arrived.setdefault(self.path.rsplit("/", 1)[-1], time.perf_counter())
                 self.send_response(200)
@@ -118,26 +118,31 @@ def end_to_end(ours: BotUnderTest, fake: RemoteSlack) -> float:
     """p99 (ms) from sending `show acme` to its answer arriving, over bursts of E2E_USERS sent together."""
     samples: list[float] = []
     for _ in range(E2E_BURSTS):
-        start = threading.Barrier(E2E_USERS)
         sent: dict[str, float] = {}
-        lock = threading.Lock()
-
-        def one(_: int) -> None:
-            body = ours.command_body("show acme", "UTECH", "C0ACME", "acme-patching")
-            answer_id = body.split("response%2F", 1)[1].split("&", 1)[0]
-            start.wait()
-            with lock:
-                sent[answer_id] = time.perf_counter()
-            ours.post(body, "application/x-www-form-urlencoded")
-
-        with ThreadPoolExecutor(E2E_USERS) as pool:
-            list(pool.map(one, range(E2E_USERS)))
+        burst_of(ours, sent)
         deadline = time.monotonic() + 30
         while any(i not in fake.answers.arrived for i in sent) and time.monotonic() < deadline:
             time.sleep(0.01)
         samples += [(fake.answers.arrived.get(i, float("inf")) - t) * 1000 for i, t in sent.items()]
         time.sleep(1)
     return p99(samples)
+
+
+def burst_of(ours: BotUnderTest, sent: dict[str, float]) -> None:
+    """E2E_USERS `show acme` requests released together; `sent` gets each answer's id and when it was sent."""
+    start = threading.Barrier(E2E_USERS)
+    lock = threading.Lock()
+
+    def one(_: int) -> None:
+        body = ours.command_body("show acme", "UTECH", "C0ACME", "acme-patching")
+        answer_id = body.split("response%2F", 1)[1].split("&", 1)[0]
+        start.wait()
+        with lock:
+            sent[answer_id] = time.perf_counter()
+        ours.post(body, "application/x-www-form-urlencoded")
+
+    with ThreadPoolExecutor(E2E_USERS) as pool:
+        list(pool.map(one, range(E2E_USERS)))
 
 
 def main() -> None:

@@ -66,8 +66,7 @@ class Bot:
         """Start the background parts: the workspace cache, the inbox (what an earlier process left) and the
         scheduler."""
         self.kit.workspace.start()
-        self.runner.start()
-        self.runner.wake()
+        self.runner.start()  # it looks at once: what an earlier process left
         self.scheduler.start()
 
     def health(self) -> dict[str, str]:
@@ -113,7 +112,7 @@ def create_bot(
     modals = ModalLane(modal_client(client.token, settings.web_api_url() or None))
     kit = SlackKit(editors=editors, workspace=workspace, later=AfterAck(workers), modals=modals)
     runner = InboxRunner(
-        db, clock, lambda claimed: inbox.replay(app, claimed), instance, workers, active=settings.inbox_workers > 0
+        db, clock, lambda claimed: inbox.replay(app, claimed), instance, workers, slots=settings.inbox_workers
     )
     app.attach_inbox(db, clock, runner.wake)
     register_all(app, core, kit)

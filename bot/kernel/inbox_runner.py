@@ -34,7 +34,10 @@ def transient(err: BaseException) -> bool:
 
 
 class InboxRunner:
-    """Claims and runs inbox requests on an executor; `wake` after recording one, `start` polls for the rest."""
+    """One dispatcher thread per process claims inbox requests while it has free slots and runs each on the
+    executor; `wake` (a request was recorded, or one finished) makes it look at once, else it looks every
+    `poll` seconds (requests of other processes, retries, what a crash left behind). One claimer per process
+    keeps write transactions few: an idle look is a read."""
 
     def __init__(
         self,
@@ -43,44 +46,53 @@ class InboxRunner:
         handle: Callable[[inbox.Claimed], None],
         worker: str,
         executor: Executor,
+        slots: int,
         poll: float = 1.0,
         claim: timedelta = CLAIM,
         active: bool = True,
     ) -> None:
         self.db, self.clock, self.handle, self.worker = db, clock, handle, worker
         self.executor, self.poll, self.claim = executor, poll, claim
-        self.active = active  # False: this process only records; other processes run the work
+        self.active = active and slots > 0  # False: this process only records; other processes run the work
+        self._slots = threading.Semaphore(max(slots, 1))
+        self._wakeup = threading.Event()
         self._stopping = threading.Event()
         self._idle = threading.Condition()
         self._running: set[int] = set()  # requests this process is working on
         self._thread: threading.Thread | None = None
 
     def wake(self) -> None:
-        """Run what is claimable now (a request was just recorded)."""
-        if self.active and not self._stopping.is_set():
-            self.executor.submit(self.drain)
+        """Look for claimable requests now."""
+        self._wakeup.set()
 
-    def drain(self) -> None:
-        """Claim and run requests until none is claimable."""
-        while not self._stopping.is_set():
+    def _dispatch(self) -> None:
+        """Claim while there are free slots and claimable requests; hand each to the executor."""
+        while not self._stopping.is_set() and self._slots.acquire(blocking=False):
             try:
-                claimed = inbox.claim(self.db, self.worker, self.clock.now(), self.claim)
-            except Exception as err:  # the database is away: the poll tries again
+                now = self.clock.now()
+                claimed = (
+                    inbox.claim(self.db, self.worker, now, self.claim) if inbox.has_claimable(self.db, now) else None
+                )
+            except Exception as err:  # the database is away: the next look tries again
+                self._slots.release()
                 log.warning("could not read the inbox: %s", _short(err))
                 return
             if claimed is None:
+                self._slots.release()
                 return
-            self.run_one(claimed)
+            with self._idle:
+                self._running.add(claimed.id)
+            self.executor.submit(self._run_slot, claimed)
 
-    def run_one(self, claimed: inbox.Claimed) -> None:
-        with self._idle:
-            self._running.add(claimed.id)
+    def _run_slot(self, claimed: inbox.Claimed) -> None:
         try:
             self._run(claimed)
         finally:
             with self._idle:
                 self._running.discard(claimed.id)
                 self._idle.notify_all()
+            self._slots.release()
+            self.wake()  # a slot is free, and this person's next request may be claimable now
 
     def _run(self, claimed: inbox.Claimed) -> None:
         unit = InboxUnit(claimed.id, self.clock.now())
@@ -117,7 +129,8 @@ class InboxRunner:
         if not self.active:
             return
         self.recover()
-        self._thread = threading.Thread(target=self._poll, name="patchpolicy-inbox", daemon=True)
+        self.wake()  # look at once: what an earlier process left
+        self._thread = threading.Thread(target=self._loop, name="patchpolicy-inbox", daemon=True)
         self._thread.start()
 
     def recover(self) -> None:
@@ -129,26 +142,30 @@ class InboxRunner:
         except Exception as err:
             log.warning("could not look for requests left by a stopped process: %s", _short(err))
 
-    def _poll(self) -> None:
+    def _loop(self) -> None:
         pruned_at = None
-        while not self._stopping.wait(self.poll):
+        while not self._stopping.is_set():
+            self._wakeup.wait(self.poll)
+            self._wakeup.clear()
+            if self._stopping.is_set():
+                return
+            self._dispatch()
             try:
                 now = self.clock.now()
                 with self._idle:
                     running = list(self._running)
                 if running:
                     inbox.renew(self.db, self.worker, running, now + self.claim)
-                if inbox.has_claimable(self.db, now):
-                    self.wake()
                 if pruned_at is None or now - pruned_at > timedelta(hours=1):
                     inbox.prune(self.db, now - KEEP_DONE)
                     pruned_at = now
             except Exception as err:
-                log.warning("inbox poll failed, trying again in %ss: %s", self.poll, _short(err))
+                log.warning("inbox upkeep failed, trying again in %ss: %s", self.poll, _short(err))
 
     def stop(self, timeout: float) -> int:
         """Claim nothing more, wait up to `timeout` for work in hand, hand back the rest; returns how many."""
         self._stopping.set()
+        self._wakeup.set()
         with self._idle:
             self._idle.wait_for(lambda: not self._running, timeout=timeout)
         try:

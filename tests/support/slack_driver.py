@@ -102,7 +102,8 @@ class BotUnderTest:
             self.settings, self.db, clock, instance=instance, use_lease=use_lease, workers=self.executor
         )
         self.app, self.core, self.scheduler = self.bot.app, self.bot.core, self.bot.scheduler
-        self.bot.kit.workspace.start()  # as serve starts it (the scheduler the tests drive by hand)
+        self.bot.kit.workspace.start()  # as serve starts them (the scheduler the tests drive by hand)
+        self.bot.runner.start()
         assert self.bot.kit.workspace.loaded.wait(5), "the workspace cache did not load"
         self.errors: list[BaseException] = []
 

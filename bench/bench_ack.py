@@ -71,7 +71,7 @@ class RemoteSlack:
 
     def __init__(self, api: str, answers: Answers) -> None:
         self.url, self.answers = api, answers
-        self.users = {"UTECH": {"name": "tess tech"}}
+        self.users = {"UTECH": {"name": "tess tech"}} | {f"UTEAM{n:02d}": {"name": f"tech {n}"} for n in range(50)}
         self.responses: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
         self.last_id = ""
@@ -91,16 +91,18 @@ def target(fake: RemoteSlack, url: str) -> BotUnderTest:
     return sender
 
 
-def back_to_back(send: Callable[[], object], concurrency: int, count: int) -> list[float]:
-    """Latencies (ms) of `count` requests, `concurrency` senders each sending the next at once."""
+def back_to_back(send: Callable[[str], object], concurrency: int, count: int) -> list[float]:
+    """Latencies (ms) of `count` requests, `concurrency` senders (each a person of the team) each sending the
+    next at once."""
     left = itertools.count()
     samples: list[float] = []
     lock = threading.Lock()
 
-    def sender(_: int) -> None:
+    def sender(number: int) -> None:
+        user = f"UTEAM{number:02d}"
         while next(left) < count:
             begin = time.perf_counter()
-            send()
+            send(user)
             elapsed = (time.perf_counter() - begin) * 1000
             with lock:
                 samples.append(elapsed)
@@ -133,8 +135,8 @@ def burst_of(ours: BotUnderTest, sent: dict[str, float]) -> None:
     start = threading.Barrier(E2E_USERS)
     lock = threading.Lock()
 
-    def one(_: int) -> None:
-        body = ours.command_body("show acme", "UTECH", "C0ACME", "acme-patching")
+    def one(number: int) -> None:
+        body = ours.command_body("show acme", f"UTEAM{number:02d}", "C0ACME", "acme-patching")
         answer_id = body.split("response%2F", 1)[1].split("&", 1)[0]
         start.wait()
         with lock:
@@ -175,13 +177,13 @@ def main() -> None:
         wait_until_up(f"http://127.0.0.1:{bare_port}/")
         ours, bare = target(fake, f"http://127.0.0.1:{ours_port}"), target(fake, f"http://127.0.0.1:{bare_port}")
         prompt = first_prompt(ours, fake)
-        sends: dict[str, Callable[[BotUnderTest], object]] = {
-            "help": lambda t: t.command("help", settle=False),
-            "show acme": lambda t: t.command("show acme", settle=False),
-            "button (stale step)": lambda t: t.click(prompt, "pp.recommended", settle=False),
+        sends: dict[str, Callable[[BotUnderTest, str], object]] = {
+            "help": lambda t, u: t.command("help", user=u, settle=False),
+            "show acme": lambda t, u: t.command("show acme", user=u, settle=False),
+            "button (someone else's draft)": lambda t, u: t.click(prompt, "pp.recommended", user=u, settle=False),
         }
         for send in sends.values():  # warm up, and let the start-up planning finish
-            back_to_back(lambda s=send: s(ours), 4, 100)
+            back_to_back(lambda u, s=send: s(ours, u), 4, 100)
         time.sleep(5)
 
         figures: dict[str, dict[str, list[float]]] = {}
@@ -192,8 +194,8 @@ def main() -> None:
                     mine: list[float] = []
                     base: list[float] = []
                     for _ in range(ROUNDS):
-                        mine += back_to_back(lambda s=send: s(ours), concurrency, PER_ROUND)
-                        base += back_to_back(lambda s=send: s(bare), concurrency, PER_ROUND)
+                        mine += back_to_back(lambda u, s=send: s(ours, u), concurrency, PER_ROUND)
+                        base += back_to_back(lambda u, s=send: s(bare, u), concurrency, PER_ROUND)
                     row = figures.setdefault(f"{label} @ {concurrency}", {"bot": [], "bare": [], "ratio": []})
                     row["bot"].append(p99(mine))
                     row["bare"].append(p99(base))
@@ -210,7 +212,11 @@ def first_prompt(ours: BotUnderTest, fake: RemoteSlack) -> dict[str, Any]:
     ours.command("new Globex", settle=False, channel="C0ACME", channel_name="acme-patching")
     web = WebClient(token=TOKEN, base_url=fake.url)
     for _ in range(100):
-        dm = web.conversations_history(channel="DUTECH")["messages"]
+        dm = [
+            m
+            for m in web.conversations_history(channel="DUTECH")["messages"]
+            if m.get("blocks") and any(b.get("type") == "actions" for b in m["blocks"])
+        ]
         if dm:
             break
         time.sleep(0.1)

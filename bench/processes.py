@@ -68,6 +68,8 @@ def _fake() -> None:
 
     fake = FakeSlack(ManualClock(START)).start()
     fake.add_user("UTECH", "Tess Tech", tz="America/New_York")
+    for number in range(50):  # the team of the acknowledgement benchmark
+        fake.add_user(f"UTEAM{number:02d}", f"Tech {number}", tz="Europe/London")
     fake.add_channel("C0ACME", "acme-patching")
     print(fake.base, flush=True)
     _exit_when_stdin_closes()

@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable
 
 log = logging.getLogger(__name__)
-SUPERVISED = "PATCHPOLICY_SUPERVISED"  # set for a child: read wake-ups from stdin, stop at its end
+SUPERVISED = "PATCHPOLICY_SUPERVISED"
+NICE = 10  # the children's CPU priority below the serving process's
 
 
 class WorkerProcesses:
@@ -33,10 +34,12 @@ class WorkerProcesses:
         log.info("started %s worker process(es)", self.count)
 
     def _spawn(self) -> subprocess.Popen[bytes]:
+        """A child at a lower CPU priority (nice NICE): when CPU is short, acks come first and work waits."""
         return subprocess.Popen(
             [sys.executable, "-m", "handlers", "worker"],
             env={**os.environ, SUPERVISED: "1"},
             stdin=subprocess.PIPE,
+            preexec_fn=(lambda: os.nice(NICE)) if hasattr(os, "nice") else None,
         )
 
     def wake(self) -> None:

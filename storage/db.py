@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -12,7 +15,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, bindparam, create_engine, event, text
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session
 
@@ -35,8 +38,29 @@ def _sqlite_setup(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
-        immediate = conn.get_execution_options().get("sqlite_immediate")
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if conn.get_execution_options().get("sqlite_immediate"):
+            _begin_immediate(conn.connection.dbapi_connection, busy_timeout_ms)
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def _begin_immediate(dbapi_connection: sqlite3.Connection, busy_timeout_ms: int) -> None:
+    """Take the write lock, trying again every fraction of a millisecond until the busy timeout. SQLite's own
+    busy handler sleeps up to 100 ms between tries, so under steady contention a waiting writer (an ack
+    recording its request) can sleep long after the lock was free; this loop notices within a millisecond."""
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    dbapi_connection.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as err:
+                if ("locked" not in str(err) and "busy" not in str(err)) or time.monotonic() >= deadline:
+                    raise OperationalError("BEGIN IMMEDIATE", None, err) from err
+                time.sleep(random.uniform(0.0002, 0.001))
+    finally:
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
 
 
 @dataclass

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -26,7 +24,7 @@ class Settings(BaseSettings):
     patchpolicy_editors: str = ""  # comma-separated user (U...) and user group (S...) ids; empty: everyone
     reminder_poll_seconds: int = Field(default=60, ge=5, le=86_400)
     inbox_workers: int = Field(default=32, ge=0, le=256)  # threads running recorded requests; 0: record only
-    worker_processes: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=0, le=64)  # beside serve
+    worker_processes: int = Field(default=0, ge=0, le=64)  # children of serve that run the work; 0: in-process
 
     @property
     def has_slack(self) -> bool:

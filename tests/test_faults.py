@@ -20,23 +20,14 @@ from bot.scheduling.reminders import Reminders
 from bot.scheduling.scheduler import SchedulerService
 from handlers.reminders import SlackPoster
 from storage.db import Database
-from storage.models import Answer, InboxRequest, Reminder, SchedulerLease
-from tests.support.bot_process import BotProcess
+from storage.models import InboxRequest, Reminder, SchedulerLease
+from tests.support.bot_process import BotProcess, wait_until
 from tests.support.fake_slack import TOKEN
-from tests.support.questionnaire import finish, live_prompt
+from tests.support.questionnaire import answer_count, finish, live_prompt, publish_and_stop
 from tests.support.slack_driver import message_text
 from tests.test_replicas import plant, posted_ids
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")]
-
-
-def answers(db_url: str) -> int:
-    database = Database(db_url)
-    try:
-        with database.read() as session:
-            return int(session.exec(select(func.count()).select_from(Answer)).one())
-    finally:
-        database.dispose()
 
 
 def inbox_states(db_url: str) -> dict[str, int]:
@@ -47,14 +38,6 @@ def inbox_states(db_url: str) -> dict[str, int]:
         return dict(rows)
     finally:
         database.dispose()
-
-
-def wait_until(check, timeout: float = 25.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.02)
 
 
 def start_questionnaire(fake, db_url: str, tmp_path: Path) -> BotProcess:  # type: ignore[no-untyped-def]
@@ -68,14 +51,14 @@ def test_an_answer_acknowledged_then_killed_before_any_work_is_stored_by_the_nex
     db_url = f"sqlite:///{tmp_path / 'kill.db'}"
     start_questionnaire(fake, db_url, tmp_path).kill()
     recorder = BotProcess(fake, db_url, tmp_path, INBOX_WORKERS="0", WORKER_PROCESSES="0")  # only records
-    before = answers(db_url)
+    before = answer_count(db_url)
     response = recorder.driver.click(live_prompt(fake), "pp.recommended", settle=False)
     assert response.status == 200
     recorder.kill()
-    assert answers(db_url) == before and inbox_states(db_url).get("pending") == 1  # acknowledged, not yet done
+    assert answer_count(db_url) == before and inbox_states(db_url).get("pending") == 1  # acknowledged, not yet done
 
     heir = BotProcess(fake, db_url, tmp_path)
-    wait_until(lambda: answers(db_url) == before + 1)
+    wait_until(lambda: answer_count(db_url) == before + 1)
     wait_until(lambda: inbox_states(db_url) == {"done": inbox_states(db_url).get("done", 0)})
     heir.kill()
 
@@ -85,12 +68,12 @@ def test_sigkill_at_once_after_each_of_three_acks_loses_no_answer(fake, tmp_path
     db_url = f"sqlite:///{tmp_path / 'kill3.db'}"
     process = start_questionnaire(fake, db_url, tmp_path)
     for _ in range(3):
-        before = answers(db_url)
+        before = answer_count(db_url)
         response = process.driver.click(live_prompt(fake), "pp.recommended", settle=False)
         assert response.status == 200
         process.kill()
         process = BotProcess(fake, db_url, tmp_path)
-        wait_until(lambda b=before: answers(db_url) == b + 1)  # the restarted process finishes it (claims expire)
+        wait_until(lambda b=before: answer_count(db_url) == b + 1)  # the restarted process finishes it (claims expire)
         wait_until(lambda: "running" not in inbox_states(db_url) and "pending" not in inbox_states(db_url))
         wait_until(lambda: live_prompt(fake) is not None)
     process.kill()
@@ -100,7 +83,7 @@ def test_sigkill_at_once_after_each_of_three_acks_loses_no_answer(fake, tmp_path
 def test_sigterm_right_after_an_ack_exits_0_within_10_s_releases_the_lease_and_keeps_the_answer(fake, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'term.db'}"
     process = start_questionnaire(fake, db_url, tmp_path)
-    before = answers(db_url)
+    before = answer_count(db_url)
     assert process.driver.click(live_prompt(fake), "pp.recommended", settle=False).status == 200
     status, seconds = process.terminate()
     assert status == 0 and seconds < 10, process.log()
@@ -111,16 +94,14 @@ def test_sigterm_right_after_an_ack_exits_0_within_10_s_releases_the_lease_and_k
     database.dispose()
     assert "running" not in inbox_states(db_url)  # finished, or handed back
     heir = BotProcess(fake, db_url, tmp_path)
-    wait_until(lambda: answers(db_url) == before + 1)
+    wait_until(lambda: answer_count(db_url) == before + 1)
     heir.terminate()
 
 
 def test_sigterm_during_a_reminder_run_against_a_stalled_slack_posts_each_reminder_once(bot, fake, db_url, tmp_path):
     if not db_url.startswith("sqlite"):
         pytest.skip("the process runs on the test's SQLite file")
-    finish(bot, fake)
-    bot.click(fake.last_post("DUTECH"), "pp.publish")
-    bot.stop()
+    publish_and_stop(bot, fake)
     fake.clock = SystemClock()  # message timestamps on the processes' real clock
     process = BotProcess(fake, db_url, tmp_path, REMINDER_POLL_SECONDS="5")
     fake.hold.clear()  # Slack stops answering
@@ -145,9 +126,7 @@ def test_sigterm_during_a_reminder_run_against_a_stalled_slack_posts_each_remind
 def test_the_scheduler_survives_the_database_locked_longer_than_the_busy_timeout(bot, fake, db_url, tmp_path):
     if not db_url.startswith("sqlite"):
         pytest.skip("locks a SQLite file")
-    finish(bot, fake)
-    bot.click(fake.last_post("DUTECH"), "pp.publish")
-    bot.stop()
+    publish_and_stop(bot, fake)
     fake.clock = SystemClock()
     path = db_url.removeprefix("sqlite:///")
     database = Database(db_url, busy_timeout_ms=200)
@@ -194,7 +173,7 @@ def test_a_worker_process_runs_what_a_recording_web_process_acknowledged(fake, t
         web.driver.command("new Acme", channel="C0ACME", channel_name="acme-patching", settle=False)
         wait_until(lambda: any(b.get("type") == "actions" for m in fake.posts("DUTECH") for b in m.get("blocks") or []))
         assert web.driver.click(live_prompt(fake), "pp.recommended", settle=False).status == 200
-        wait_until(lambda: answers(db_url) == 1)
+        wait_until(lambda: answer_count(db_url) == 1)
         assert inbox_states(db_url) == {"done": 2}
     finally:
         statuses = [web.terminate()[0], worker.terminate()[0]]

@@ -16,18 +16,12 @@ from bot.scheduling.scheduler import SchedulerService
 from handlers.reminders import SlackPoster
 from storage.db import Database
 from storage.models import Reminder
+from tests.support.bot_process import wait_until
 from tests.support.fake_slack import TOKEN
-from tests.support.questionnaire import finish
+from tests.support.questionnaire import publish_and_stop
 from tests.test_replicas import plant, posted_ids
 
 pytestmark = pytest.mark.slow
-
-
-def until(check, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_postgresql_stopped_and_started_during_a_reminder_run(bot, fake, db_url, request):
@@ -36,9 +30,7 @@ def test_postgresql_stopped_and_started_during_a_reminder_run(bot, fake, db_url,
     from pgserver._commands import pg_ctl
 
     server = request.getfixturevalue("postgres")
-    finish(bot, fake)
-    bot.click(fake.last_post("DUTECH"), "pp.publish")
-    bot.stop()
+    publish_and_stop(bot, fake)
     fake.clock = SystemClock()
     database, clock = Database(db_url), SystemClock()
     reminders = Reminders(database, clock, "pg-survivor")
@@ -49,15 +41,15 @@ def test_postgresql_stopped_and_started_during_a_reminder_run(bot, fake, db_url,
     try:
         fake.post_delay = 0.25  # a run long enough to stop the server in its middle
         plant(bot, "Pilot@pg", 12)
-        until(lambda: len(posted_ids(fake)) >= 2)
+        wait_until(lambda: len(posted_ids(fake)) >= 2)
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
         time.sleep(2)
         server.ensure_postgres_running()
-        until(lambda: len(posted_ids(fake)) >= 12)
+        wait_until(lambda: len(posted_ids(fake)) >= 12, timeout=60)
         time.sleep(1)  # a double would come now
         posted = posted_ids(fake)
         assert len(posted) == 12 == len(set(posted))
-        until(lambda: service.status() == {"lease": "held", "scheduler": "running"})
+        wait_until(lambda: service.status() == {"lease": "held", "scheduler": "running"})
         with database.read() as session:
             rows = session.exec(select(Reminder).where(col(Reminder.occurrence).startswith("Pilot@pg"))).all()
         assert {r.status for r in rows} == {"sent"}

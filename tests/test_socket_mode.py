@@ -4,40 +4,14 @@ questionnaire runs through it end to end, across the reconnect."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from sqlmodel import func, select
 
-from storage.db import Database
-from storage.models import Answer
-from tests.support.bot_process import BotProcess
+from tests.support.bot_process import BotProcess, wait_until
 from tests.support.fake_slack import APP_TOKEN
-from tests.support.questionnaire import live_prompt, question_id
+from tests.support.questionnaire import answer_count, live_prompt, question_id
 from tests.support.socket_mode import SocketModeDriver, SocketModeServer
 
 pytestmark = pytest.mark.slow  # a real process
-
-
-def answers(db_url: str) -> int:
-    database = Database(db_url)
-    try:
-        with database.read() as session:
-            return int(session.exec(select(func.count()).select_from(Answer)).one())
-    finally:
-        database.dispose()
-
-
-def until(check, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if check():
-                return
-        except AssertionError:  # between closing one prompt and posting the next
-            pass
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def test_a_questionnaire_runs_over_socket_mode_across_a_reconnect(fake, tmp_path):
@@ -51,12 +25,12 @@ def test_a_questionnaire_runs_over_socket_mode_across_a_reconnect(fake, tmp_path
 
         ack = slack.command("new Acme", channel="C0ACME", channel_name="acme-patching")
         assert ack.json()["text"] == "I've sent you a DM to write Acme's patch policy."
-        until(lambda: any(b.get("type") == "actions" for m in fake.posts("DUTECH") for b in m.get("blocks") or []))
+        wait_until(lambda: any(b.get("type") == "actions" for m in fake.posts("DUTECH") for b in m.get("blocks") or []))
         first = question_id(live_prompt(fake))
 
         assert slack.click(live_prompt(fake), "pp.recommended").body == ""  # acked empty, answered in the DM
-        until(lambda: answers(db_url) == 1)
-        until(lambda: question_id(live_prompt(fake)) != first)
+        wait_until(lambda: answer_count(db_url) == 1)
+        wait_until(lambda: question_id(live_prompt(fake)) != first)
 
         server.disconnect()  # Slack refreshes the connection; the client opens a new one
         server.wait_connected(2)
@@ -64,8 +38,8 @@ def test_a_questionnaire_runs_over_socket_mode_across_a_reconnect(fake, tmp_path
 
         second = question_id(live_prompt(fake))
         slack.dm("rest")  # a typed answer, as an Events API envelope, on the new connection
-        until(lambda: question_id(live_prompt(fake)) != second)
-        until(lambda: answers(db_url) >= 2)
+        wait_until(lambda: question_id(live_prompt(fake)) != second)
+        wait_until(lambda: answer_count(db_url) >= 2)
         assert "Traceback" not in process.log()
     finally:
         status, seconds = process.terminate()

@@ -17,7 +17,7 @@ import pytest
 
 from tests.support.bot_process import free_port
 from tests.support.fake_slack import TOKEN
-from tests.support.questionnaire import finish
+from tests.support.questionnaire import publish_and_stop
 from tests.support.slack_driver import SIGNING_SECRET
 
 pytestmark = pytest.mark.slow  # real processes
@@ -83,9 +83,7 @@ def test_a_file_that_is_not_a_database(tmp_path):
 def test_a_damaged_page_is_found_at_start_before_serving_or_the_console(bot, fake, db_url, tmp_path):
     if not db_url.startswith("sqlite"):
         pytest.skip("damages a SQLite file")
-    finish(bot, fake)
-    bot.click(fake.last_post("DUTECH"), "pp.publish")
-    bot.stop()
+    publish_and_stop(bot, fake)
     path = Path(db_url.removeprefix("sqlite:///"))
     with sqlite3.connect(path) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")

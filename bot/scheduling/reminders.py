@@ -105,7 +105,12 @@ class Reminders:
                             Reminder.due_at <= now,
                             or_(col(Reminder.next_attempt_at).is_(None), col(Reminder.next_attempt_at) <= now),
                         ),
-                        and_(Reminder.status == "claimed", col(Reminder.claimed_at) <= now - STALE_CLAIM),
+                        and_(
+                            Reminder.status == "claimed",
+                            # another process's claim once stale; ours at once: one dispatch runs at a time
+                            # here, so a claim of ours is left from a run that failed (a database restart)
+                            or_(col(Reminder.claimed_at) <= now - STALE_CLAIM, Reminder.claimed_by == self.instance),
+                        ),
                     )
                 )
                 .order_by(col(Reminder.due_at))

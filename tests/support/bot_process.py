@@ -76,3 +76,17 @@ class BotProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+def wait_until(check, timeout: float = 25.0) -> None:  # type: ignore[no-untyped-def]
+    """Until `check()` is true (an AssertionError from it counts as not yet: a prompt between two posts)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if check():
+                return
+        except AssertionError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.02)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import func, select
 
 from storage.db import Database
 from storage.models import Answer, Draft
@@ -83,3 +83,20 @@ def finish(
     bot.command(f"new {name}", channel=channel, channel_name=channel_name)
     answer_all(bot, fake, answers)
     bot.click(live_prompt(fake), "pp.finish")
+
+
+def publish_and_stop(bot: BotUnderTest, fake: FakeSlack) -> None:
+    """Acme's policy written and published, then the in-process bot stopped: other processes take over."""
+    finish(bot, fake)
+    bot.click(fake.last_post("DUTECH"), "pp.publish")
+    bot.stop()
+
+
+def answer_count(db_url: str) -> int:
+    """How many answers are stored, read afresh (another process wrote them)."""
+    database = Database(db_url)
+    try:
+        with database.read() as session:
+            return int(session.exec(select(func.count()).select_from(Answer)).one())
+    finally:
+        database.dispose()

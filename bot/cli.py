@@ -114,8 +114,8 @@ def database_hint(err: BaseException) -> str:
         return f"{reason}. Check that the folder exists and is writable."
     if "not a database" in lowered or "malformed" in lowered:
         return f"{reason}. The file is damaged or not a PatchPolicy database; restore it from a backup."
-    if "full" in lowered:
-        return f"{reason}. Free some disk space and start again."
+    if "full" in lowered or "disk i/o" in lowered:
+        return f"{reason}. The disk may be full (or failing): free some space and start again."
     if isinstance(err, ImportError):
         return f"{reason}. Install the database driver DATABASE_URL names."
     return f"{reason}. Check DATABASE_URL and that the database server is running."

@@ -5,6 +5,7 @@ console ends it quietly."""
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import socket
 import sqlite3
@@ -97,6 +98,29 @@ def test_a_damaged_page_is_found_at_start_before_serving_or_the_console(bot, fak
         line = one_line(start(tmp_path, command, DATABASE_URL=db_url, **env))
         assert "damaged" in line and "restore it from a backup" in line, line  # by the migration or the check
     assert [c.method for c in fake.calls[calls:]] == []  # nothing started, not even Slack's token check
+
+
+def test_a_full_disk(tmp_path):
+    """A file-size limit stands in for a full disk: SQLite's writes fail as they would on one."""
+
+    def full_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead of killing
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    environment["DATABASE_URL"] = f"sqlite:///{tmp_path / 'full.db'}"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "console"],
+        env=environment,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=full_disk,
+    )
+    line = one_line(done)
+    assert line.startswith("Can't open the database at DATABASE_URL=") and "free some space" in line
 
 
 def test_a_port_in_use_starts_nothing(tmp_path, fake):

@@ -16,6 +16,7 @@ from datetime import timedelta
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.kernel.clock import Clock
+from bot.kernel.errors import short
 from bot.kernel.instances import dead_here
 from storage import inbox
 from storage.db import Database, InboxUnit
@@ -75,7 +76,7 @@ class InboxRunner:
                 )
             except Exception as err:  # the database is away: the next look tries again
                 self._slots.release()
-                log.warning("could not read the inbox: %s", _short(err))
+                log.warning("could not read the inbox: %s", short(err))
                 return
             if claimed is None:
                 self._slots.release()
@@ -107,21 +108,21 @@ class InboxRunner:
 
     def _failed(self, claimed: inbox.Claimed, unit: InboxUnit, err: Exception) -> None:
         if unit.done:
-            log.error("request %s failed after its effect was stored: %s", claimed.key, _short(err))
+            log.error("request %s failed after its effect was stored: %s", claimed.key, short(err))
         elif transient(err) and claimed.attempts < MAX_ATTEMPTS:
             delay = timedelta(seconds=min(2**claimed.attempts, 60))
-            log.warning("request %s will be tried again in %s: %s", claimed.key, delay, _short(err))
-            self._settle(lambda: inbox.retry(self.db, claimed.id, self.clock.now() + delay, _short(err)))
+            log.warning("request %s will be tried again in %s: %s", claimed.key, delay, short(err))
+            self._settle(lambda: inbox.retry(self.db, claimed.id, self.clock.now() + delay, short(err)))
         else:
-            log.error("request %s failed: %s", claimed.key, _short(err), exc_info=not transient(err))
-            self._settle(lambda: inbox.finish(self.db, claimed.id, self.clock.now(), "failed", _short(err)))
+            log.error("request %s failed: %s", claimed.key, short(err), exc_info=not transient(err))
+            self._settle(lambda: inbox.finish(self.db, claimed.id, self.clock.now(), "failed", short(err)))
 
     def _settle(self, write: Callable[[], None]) -> None:
         """Record a request's end; if the database is away, its claim runs out and it is tried again."""
         try:
             write()
         except Exception as err:
-            log.warning("could not record a request's end: %s", _short(err))
+            log.warning("could not record a request's end: %s", short(err))
 
     # ----- the poll: requests recorded by other processes, retries, and what a crash left behind -----
 
@@ -140,7 +141,7 @@ class InboxRunner:
                 if dead_here(worker, self.worker) and (count := inbox.release(self.db, worker)):
                     log.info("took back %s request(s) from %s, which has stopped", count, worker)
         except Exception as err:
-            log.warning("could not look for requests left by a stopped process: %s", _short(err))
+            log.warning("could not look for requests left by a stopped process: %s", short(err))
 
     def _loop(self) -> None:
         pruned_at = None
@@ -160,7 +161,7 @@ class InboxRunner:
                     inbox.prune(self.db, now - KEEP_DONE)
                     pruned_at = now
             except Exception as err:
-                log.warning("inbox upkeep failed, trying again in %ss: %s", self.poll, _short(err))
+                log.warning("inbox upkeep failed, trying again in %ss: %s", self.poll, short(err))
 
     def stop(self, timeout: float) -> int:
         """Claim nothing more, wait up to `timeout` for work in hand, hand back the rest; returns how many."""
@@ -171,9 +172,5 @@ class InboxRunner:
         try:
             return inbox.release(self.db, self.worker)
         except Exception as err:
-            log.warning("could not hand back unfinished requests (their claims run out): %s", _short(err))
+            log.warning("could not hand back unfinished requests (their claims run out): %s", short(err))
             return 0
-
-
-def _short(err: BaseException) -> str:
-    return f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:300]

@@ -16,16 +16,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
-import apscheduler.executors.base as aps_executors
-import apscheduler.schedulers.base as aps_base
 from apscheduler.executors.debug import DebugExecutor
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers import SchedulerNotRunningError
-from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
@@ -33,7 +29,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import IntegrityError
 
 from bot.kernel.clock import Clock, SystemClock
+from bot.kernel.errors import short
 from bot.kernel.instances import dead_here
+from bot.scheduling.aps import RETRY, SteppedScheduler, SurvivingScheduler, alive, apscheduler_time
 from bot.scheduling.ledger import Poster
 from bot.scheduling.reminders import Reminders
 from storage.db import Database
@@ -42,7 +40,6 @@ from storage.models import SchedulerLease
 log = logging.getLogger(__name__)
 LEASE = "scheduler"
 LEASE_TTL = timedelta(seconds=60)
-RETRY = 5.0  # seconds before APScheduler's loop tries its job store again
 MAX_BACKOFF = 30.0
 _SERVICES: dict[str, SchedulerService] = {}  # jobs are pickled by reference; they find their service here
 
@@ -139,7 +136,7 @@ class SchedulerService:
         try:
             self._lead()
         except Exception as err:
-            log.warning("scheduler lease check failed (the lease thread tries again): %s", _short(err))
+            log.warning("scheduler lease check failed (the lease thread tries again): %s", short(err))
         threading.Thread(target=self._lease_loop, name="patchpolicy-lease", daemon=True).start()
 
     def _lease_loop(self) -> None:
@@ -151,14 +148,14 @@ class SchedulerService:
             except Exception as err:
                 failures += 1
                 wait = min(2.0**failures, MAX_BACKOFF)
-                log.warning("scheduler lease check failed (trying again in %.0f s): %s", wait, _short(err))
+                log.warning("scheduler lease check failed (trying again in %.0f s): %s", wait, short(err))
                 self._give_up_if_stale()
             self._stop.wait(wait)
 
     def _lead(self) -> None:
         """One turn of the lease loop: renew or take the lease, and start, restart or stop the scheduler."""
         leader = self.hold_lease()
-        if leader and self.scheduler is not None and not _alive(self.scheduler):
+        if leader and self.scheduler is not None and not alive(self.scheduler):
             log.error("the scheduler had stopped; starting it again")
             self._shutdown_scheduler()
         if leader and self.scheduler is None:
@@ -177,7 +174,7 @@ class SchedulerService:
     def status(self) -> dict[str, str]:
         """For /healthz: whether this process holds the lease, and whether its scheduler runs."""
         leader = not self.use_lease or (self._renewed is not None and self.clock.now() - self._renewed < LEASE_TTL)
-        running = self.scheduler is not None and _alive(self.scheduler)
+        running = self.scheduler is not None and alive(self.scheduler)
         return {
             "lease": "held" if leader else "elsewhere",
             "scheduler": "running" if running else ("stopped" if leader else "standby"),
@@ -187,7 +184,7 @@ class SchedulerService:
         """Start APScheduler on the shared job store and rebuild its jobs from the tables."""
         with self._lock:
             executor = DebugExecutor() if self.manual else ThreadPoolExecutor(2)
-            kind = _SteppedScheduler if self.manual else _SurvivingScheduler
+            kind = SteppedScheduler if self.manual else SurvivingScheduler
             store = SQLAlchemyJobStore(engine=self.db.write_engine, tablename="apscheduler_jobs")
             self.scheduler = kind(
                 jobstores={"default": store},
@@ -205,7 +202,7 @@ class SchedulerService:
 
     def _time(self) -> contextlib.AbstractContextManager[None]:
         """APScheduler's view of the time: ours when the clock is manual."""
-        return _apscheduler_time(self.clock.now) if self.manual else contextlib.nullcontext()
+        return apscheduler_time(self.clock.now) if self.manual else contextlib.nullcontext()
 
     def rebuild(self) -> None:
         """Replace every job with the ones the tables call for (stale or unpicklable jobs are gone)."""
@@ -241,7 +238,7 @@ class SchedulerService:
         try:
             self._arm_next()
         except Exception as err:
-            log.warning("could not arm the next reminder (the poll tries again): %s", _short(err))
+            log.warning("could not arm the next reminder (the poll tries again): %s", short(err))
 
     def _arm_next(self) -> None:
         with self._lock:
@@ -311,59 +308,9 @@ class SchedulerService:
 
     def run_pending(self) -> None:
         """Let APScheduler run every job due at the manual clock's time."""
-        with self._lock, _apscheduler_time(self.clock.now):
+        with self._lock, apscheduler_time(self.clock.now):
             self.scheduler._process_jobs()
 
     def _set(self, moment: datetime) -> None:
         if moment > self.clock.now():
             self.clock.set(moment)  # type: ignore[attr-defined]
-
-
-class _SurvivingScheduler(BackgroundScheduler):
-    """APScheduler's background scheduler whose loop outlives a failing job store (a locked or restarting
-    database): the error is logged and the loop tries again in RETRY seconds."""
-
-    def _process_jobs(self):  # type: ignore[no-untyped-def]
-        try:
-            return super()._process_jobs()
-        except Exception as err:
-            log.warning("the scheduler's job store failed (trying again in %.0f s): %s", RETRY, _short(err))
-            return RETRY
-
-
-def _alive(scheduler: BaseScheduler) -> bool:
-    """Started and, for a background scheduler, its thread still going."""
-    thread = getattr(scheduler, "_thread", None)
-    return scheduler.running and (thread is None or thread.is_alive())
-
-
-def _short(err: BaseException) -> str:
-    return f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"[:300]
-
-
-class _SteppedScheduler(BaseScheduler):
-    """APScheduler's own scheduler, without a thread: advance() steps it on a manual clock."""
-
-    def wakeup(self) -> None:
-        pass  # nothing sleeps; the next advance() step looks at the jobs again
-
-    def shutdown(self, wait: bool = True) -> None:
-        super().shutdown(wait=False)
-
-
-@contextlib.contextmanager
-def _apscheduler_time(now: Callable[[], datetime]) -> Iterator[None]:
-    """APScheduler 3 reads the wall clock itself; for a manual clock, it reads ours for one step."""
-
-    class _Clocked(datetime):
-        @classmethod
-        def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
-            current = now()
-            return current.astimezone(tz) if tz else current.replace(tzinfo=None)
-
-    saved = aps_base.datetime, aps_executors.datetime
-    aps_base.datetime = aps_executors.datetime = _Clocked  # type: ignore[misc]
-    try:
-        yield
-    finally:
-        aps_base.datetime, aps_executors.datetime = saved

@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,10 @@ pytestmark = pytest.mark.slow  # real processes
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def start(
+    tmp_path: Path, *args: str, preexec: Callable[[], None] | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`patchpolicy <args>` run to its end (`preexec`: limits set in the child before it starts)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "PORT"))}
     environment.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'start.db'}", **env})
     return subprocess.run(
@@ -37,6 +41,7 @@ def start(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess
         text=True,
         timeout=60,
         stdin=subprocess.DEVNULL,
+        preexec_fn=preexec,
     )
 
 
@@ -107,18 +112,7 @@ def test_a_full_disk(tmp_path):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead of killing
         resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
 
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
-    environment["DATABASE_URL"] = f"sqlite:///{tmp_path / 'full.db'}"
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "console"],
-        env=environment,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        preexec_fn=full_disk,
-    )
+    done = start(tmp_path, "console", preexec=full_disk)
     line = one_line(done)
     assert line.startswith("Can't open the database at DATABASE_URL=") and "free some space" in line
 

@@ -267,16 +267,23 @@ class BotUnderTest:
             self.settle()
         return response
 
+    def _interaction(self, kind: str, user: str) -> dict[str, Any]:
+        """What every interactivity payload starts with: its type, the workspace, the app and who acted."""
+        name = self.fake.users.get(user, {}).get("name", user)
+        return {
+            "type": kind,
+            "team": {"id": "T1"},
+            "api_app_id": "A1",
+            "token": "legacy",
+            "user": {"id": user, "username": name, "team_id": "T1"},
+        }
+
     def submit_view(
         self, callback_id: str, values: dict[str, Any], user: str = "UTECH", metadata: str = "", view_id: str = ""
     ) -> Response:
         """A modal's Submit: the view_submission payload with the state the user typed (same view_id: a resubmit)."""
         payload = {
-            "type": "view_submission",
-            "team": {"id": "T1"},
-            "api_app_id": "A1",
-            "token": "legacy",
-            "user": {"id": user, "username": self.fake.users.get(user, {}).get("name", user), "team_id": "T1"},
+            **self._interaction("view_submission", user),
             "trigger_id": self.fake.trigger_id(),
             "view": {
                 "id": view_id or f"V{next(self._ids)}",
@@ -332,11 +339,7 @@ class BotUnderTest:
                 "pp.check": {"type": "checkboxes", "selected_options": [o for o in options if o["value"] in checked]}
             }
         payload = {
-            "type": "block_actions",
-            "team": {"id": "T1"},
-            "api_app_id": "A1",
-            "token": "legacy",
-            "user": {"id": user, "username": self.fake.users.get(user, {}).get("name", user), "team_id": "T1"},
+            **self._interaction("block_actions", user),
             "container": {
                 "type": "message",
                 "message_ts": message["ts"],
@@ -360,11 +363,7 @@ class BotUnderTest:
     def options(self, action_id: str, typed: str, user: str = "UTECH", block_id: str = "client") -> list[dict]:
         """What a modal's external select offers after the user types `typed` (Slack's block_suggestion)."""
         payload = {
-            "type": "block_suggestion",
-            "team": {"id": "T1"},
-            "api_app_id": "A1",
-            "token": "legacy",
-            "user": {"id": user, "username": self.fake.users.get(user, {}).get("name", user), "team_id": "T1"},
+            **self._interaction("block_suggestion", user),
             "action_id": action_id,
             "block_id": block_id,
             "value": typed,

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 from sqlmodel import select
 
 from storage.db import Database
@@ -41,31 +40,29 @@ def record(db: Database, key: str, user_key: str, body: dict[str, Any], now: dat
 
 
 def _claimable(now: datetime):  # type: ignore[no-untyped-def]
-    """Requests ready to run whose person has no earlier request still open (pending, or running and live)."""
-    earlier = aliased(InboxRequest)
-    blocked = (
-        select(earlier.id)
-        .where(earlier.user_key == InboxRequest.user_key, earlier.id < InboxRequest.id, earlier.state.in_(OPEN))
-        .exists()
-    )
+    """Each person's oldest open request (pending, or running), when it is ready to run: pending and due, or
+    running with its claim run out (its worker died). Only heads are looked at, so a backlog of one person's
+    requests costs one index entry each, not a scan of everything before it."""
+    heads = select(func.min(InboxRequest.id)).where(InboxRequest.state.in_(OPEN)).group_by(InboxRequest.user_key)
     ready = ((InboxRequest.state == "pending") & (InboxRequest.not_before <= now)) | (
-        (InboxRequest.state == "running") & (InboxRequest.claimed_until < now)  # its worker died
+        (InboxRequest.state == "running") & (InboxRequest.claimed_until < now)
     )
-    return select(InboxRequest.id).where(ready, ~blocked).order_by(InboxRequest.id)
+    return select(InboxRequest.id).where(InboxRequest.id.in_(heads), ready).order_by(InboxRequest.id)
 
 
-def claim(db: Database, worker: str, now: datetime, lease: timedelta) -> Claimed | None:
-    """Take the oldest claimable request (SKIP LOCKED on PostgreSQL; SQLite's write lock does the same)."""
+def claim(db: Database, worker: str, now: datetime, lease: timedelta, limit: int = 1) -> list[Claimed]:
+    """Take up to `limit` of the oldest claimable requests, at most one per person (SKIP LOCKED on PostgreSQL;
+    SQLite's write lock does the same)."""
+    taken = []
     with db.write() as session:
-        found = session.exec(_claimable(now).limit(1).with_for_update(skip_locked=True, of=InboxRequest)).first()
-        if found is None:
-            return None
-        row = session.get(InboxRequest, found)
-        assert row is not None and row.id is not None
-        row.state, row.claimed_by, row.claimed_until = "running", worker, now + lease
-        row.attempts += 1
-        session.add(row)
-        return Claimed(row.id, row.key, row.user_key, dict(row.body), row.attempts)
+        found = session.exec(_claimable(now).limit(limit).with_for_update(skip_locked=True, of=InboxRequest)).all()
+        for row in session.exec(select(InboxRequest).where(InboxRequest.id.in_(found)).order_by(InboxRequest.id)):
+            assert row.id is not None
+            row.state, row.claimed_by, row.claimed_until = "running", worker, now + lease
+            row.attempts += 1
+            session.add(row)
+            taken.append(Claimed(row.id, row.key, row.user_key, dict(row.body), row.attempts))
+    return taken
 
 
 def has_claimable(db: Database, now: datetime) -> bool:

@@ -245,7 +245,10 @@ class InboxRequest(SQLModel, table=True):
     """A Slack request recorded before its ack: the work it asks for runs from here, and is marked done in the
     same transaction as its effect, so a crash or a stop after the ack loses nothing."""
 
-    __table_args__ = (Index("ix_inboxrequest_state_id", "state", "id"),)
+    __table_args__ = (
+        Index("ix_inboxrequest_state_id", "state", "id"),
+        Index("ix_inboxrequest_heads", "state", "user_key", "id"),  # each person's oldest open request
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)  # event id or trigger id: a repeat delivery is recorded once

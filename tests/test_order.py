@@ -4,7 +4,10 @@ Publish writes; the show sees the published SOP even though both were queued whi
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
+from storage import inbox
+from storage.db import Database
 from tests.support.questionnaire import finish
 from tests.support.slack_driver import message_text
 
@@ -39,3 +42,19 @@ def test_another_persons_request_is_not_held_behind_it(bot, fake):
     assert fake.waiting >= 2
     fake.hold.set()
     bot.settle()
+
+
+def test_a_backlog_of_one_person_neither_blocks_others_nor_runs_out_of_order(db_url):
+    """500 queued requests of one person, then one of another: a claim of 10 takes each person's oldest."""
+    db = Database(db_url)
+    db.migrate()
+    now = datetime(2026, 11, 29, 12, tzinfo=UTC)
+    for n in range(500):
+        inbox.record(db, f"trigger:a{n}", "T1:UBUSY", {"n": n}, now)
+    inbox.record(db, "trigger:b0", "T1:UCALM", {"n": "calm"}, now)
+    taken = inbox.claim(db, "worker-1", now, timedelta(seconds=10), limit=10)
+    assert [(c.user_key, c.body["n"]) for c in taken] == [("T1:UBUSY", 0), ("T1:UCALM", "calm")]
+    assert inbox.claim(db, "worker-2", now, timedelta(seconds=10), limit=10) == []  # both persons are busy
+    inbox.finish(db, taken[0].id, now)
+    assert [c.body["n"] for c in inbox.claim(db, "worker-2", now, timedelta(seconds=10), limit=10)] == [1]
+    db.dispose()

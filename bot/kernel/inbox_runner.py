@@ -67,23 +67,32 @@ class InboxRunner:
         self._wakeup.set()
 
     def _dispatch(self) -> None:
-        """Claim while there are free slots and claimable requests; hand each to the executor."""
-        while not self._stopping.is_set() and self._slots.acquire(blocking=False):
+        """Claim as many claimable requests as there are free slots, in one transaction; hand each to the
+        executor."""
+        while not self._stopping.is_set():
+            free = 0
+            while self._slots.acquire(blocking=False):
+                free += 1
+            if not free:
+                return
             try:
                 now = self.clock.now()
                 claimed = (
-                    inbox.claim(self.db, self.worker, now, self.claim) if inbox.has_claimable(self.db, now) else None
+                    inbox.claim(self.db, self.worker, now, self.claim, free)
+                    if inbox.has_claimable(self.db, now)
+                    else []
                 )
             except Exception as err:  # the database is away: the next look tries again
-                self._slots.release()
                 log.warning("could not read the inbox: %s", short(err))
-                return
-            if claimed is None:
+                claimed = []
+            for _ in range(free - len(claimed)):
                 self._slots.release()
+            if not claimed:
                 return
             with self._idle:
-                self._running.add(claimed.id)
-            self.executor.submit(self._run_slot, claimed)
+                self._running.update(c.id for c in claimed)
+            for one in claimed:
+                self.executor.submit(self._run_slot, one)
 
     def _run_slot(self, claimed: inbox.Claimed) -> None:
         try:
@@ -144,7 +153,7 @@ class InboxRunner:
             log.warning("could not look for requests left by a stopped process: %s", short(err))
 
     def _loop(self) -> None:
-        pruned_at = None
+        pruned_at = renewed_at = None
         while not self._stopping.is_set():
             self._wakeup.wait(self.poll)
             self._wakeup.clear()
@@ -155,8 +164,9 @@ class InboxRunner:
                 now = self.clock.now()
                 with self._idle:
                     running = list(self._running)
-                if running:
+                if running and (renewed_at is None or now - renewed_at >= self.claim / 4):
                     inbox.renew(self.db, self.worker, running, now + self.claim)
+                    renewed_at = now
                 if pruned_at is None or now - pruned_at > timedelta(hours=1):
                     inbox.prune(self.db, now - KEEP_DONE)
                     pruned_at = now
@@ -167,6 +177,8 @@ class InboxRunner:
         """Claim nothing more, wait up to `timeout` for work in hand, hand back the rest; returns how many."""
         self._stopping.set()
         self._wakeup.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)  # a claim in progress ends before what is held is handed back
         with self._idle:
             self._idle.wait_for(lambda: not self._running, timeout=timeout)
         try:

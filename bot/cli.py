@@ -196,6 +196,7 @@ def _import(settings: Settings, db: Database, path: str) -> int:
 
 def _render(path: str, format_name: str) -> int:
     from bot.kernel.clock import SystemClock
+    from bot.policy.compliance import summary_lines
     from bot.policy.model import Policy
     from bot.sop.document import DocumentMeta, render_sop, to_html, to_markdown
 
@@ -203,7 +204,8 @@ def _render(path: str, format_name: str) -> int:
     if loaded is None:
         return 1
     answers = loaded.answers if loaded.kind == "client" else {**loaded.answers, "client.name": loaded.name}
-    document = render_sop(Policy(answers), DocumentMeta(None, None), SystemClock().now(), "md")
+    policy, now = Policy(answers), SystemClock().now()
+    document = render_sop(policy, DocumentMeta(None, None, compliance=summary_lines(policy, now)), now, "md")
     sys.stdout.write(to_html(document) if format_name == "html" else to_markdown(document))
     return 0
 
@@ -216,14 +218,15 @@ def _check_file(path: str) -> int:
     loaded = _load_file(path)
     if loaded is None:
         return 2
-    verdicts = check(Policy(loaded.answers), SystemClock().now())
-    if not verdicts:
-        print(f"{loaded.name}'s policy names no framework to check against.")
-        return 0
+    policy = Policy(loaded.answers)
+    verdicts = check(policy, SystemClock().now())
     print(f"{loaded.name} ({path}): compliance check")
+    if not policy.frameworks:
+        print(f"{loaded.name}'s policy names no framework to check against.")
     for verdict in verdicts:
-        print(f"- {verdict.label}: {'pass' if verdict.passed else '; '.join(verdict.breaches)}")
-    return 0 if all(v.passed for v in verdicts) else 1
+        for line in verdict.lines():
+            print(f"- {line}")
+    return 0 if all(v.passed for v in verdicts if v.binding) else 1
 
 
 def _check(db: Database, client: str) -> int:
@@ -238,9 +241,10 @@ def _check(db: Database, client: str) -> int:
         return 2
     print(result.title)
     for framework, verdict in result.rows:
-        print(f"- {framework}: {verdict}")
+        head, _, gaps = verdict.partition(": ")
+        print(f"- {head.capitalize()}: {framework}" + (f": {gaps}" if gaps else "."))
     print(result.footer or "")
-    return 0 if all(verdict == "pass" for _, verdict in result.rows) else 1
+    return 0 if not any(verdict.startswith("breach") for _, verdict in result.rows) else 1
 
 
 def _safe_url(url: str) -> str:

@@ -201,8 +201,10 @@ def summary_message(view: SummaryView) -> Message:
             lines.append(f"`{item.number}` {mrkdwn(prompt)} {mark}*{mrkdwn(label)}*".rstrip(" *"))
         blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate("\n".join(lines), MAX_SECTION))))
     if view.compliance:
-        verdicts = "\n".join(f"• {mrkdwn(truncate(line, 400))}" for line in view.compliance)
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(f"*Compliance check*\n{verdicts}", 2000))))
+        verdicts = "\n".join(f"• {mrkdwn(truncate(line, 700))}" for line in view.compliance)
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text=truncate(f"*Compliance check*\n{verdicts}", MAX_SECTION)))
+        )
     if not view.finished:
         blocks.extend(_summary_actions(view))
     return Message(mrkdwn(f"{view.client_name}: {title}"), blocks[:MAX_BLOCKS])

@@ -85,6 +85,8 @@ def overview_blocks(overview: Overview) -> list[Block]:
     tiers = "\n".join(f"• *{mrkdwn(t[0])}*: {mrkdwn(t[2])}" for t in overview.tiers)
     if overview.compliance is None:
         compliance = "Compliance check: not run for this version."
+    elif not overview.compliance:
+        compliance = "Compliance check: no framework was chosen, and there is no advice."
     else:
         compliance = "Compliance check:\n" + "\n".join(f"• {mrkdwn(line)}" for line in overview.compliance)
     blocks: list[Block] = [

@@ -207,7 +207,7 @@ def test_import_and_render_from_a_file_on_the_command_line(bot, fake, tmp_path, 
     html = capsys.readouterr().out
     assert "<h2>Failed patches and rollback</h2>" in html and "<script" not in html
     assert main(["check", str(path)]) == 0
-    assert "- Cyber Essentials: pass" in capsys.readouterr().out
+    assert "- Pass: Cyber Essentials." in capsys.readouterr().out
 
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     assert main(["import", str(path)]) == 0

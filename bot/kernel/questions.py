@@ -88,6 +88,8 @@ def condition_holds(condition: dict[str, Any] | None, answers: dict[str, Any]) -
         return False
     if "includes" in condition:
         return isinstance(value, list) and condition["includes"] in value
+    if "includes_any" in condition:
+        return isinstance(value, list) and any(item in value for item in condition["includes_any"])
     if "equals" in condition:
         return value == condition["equals"]
     if "not_in" in condition:

@@ -1,51 +1,62 @@
-"""The compliance check: each policy's worst case from release to installed, against its frameworks' deadlines."""
+"""The compliance check: each policy's worst cases (bot/policy/worst_case.py) against the rules of the
+frameworks its client chose (frameworks.yaml, each rule quoting its framework), one verdict per framework.
+
+A chosen framework's verdict is pass or breach and sets `patchpolicy check`'s exit status. CISA's 3-day rule
+binds US federal agencies only: chosen, it is a framework; otherwise a breach of it is advice. A policy that
+cannot keep its own deadline table gets a warning. Every line leads with its verdict, then the numbers.
+"""
 
 from __future__ import annotations
 
-import bisect
-import itertools
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from bot.kernel.durations import describe_duration, parse_duration
-from bot.policy.model import Group, Policy
-from bot.policy.windows import occurrences, patch_tuesday
+from bot.kernel.durations import parse_duration
+from bot.policy.model import TIERS, Policy
+from bot.policy.worst_case import KINDS, UNBOUNDED, WorstCase, WorstCases, words
 
 RULES_FILE = Path(__file__).resolve().parent / "frameworks.yaml"
-RELEASE_HOUR_UTC = 17  # vendors' Patch Tuesday releases land around 10:00 Pacific
-MONTHS = 12
-UNBOUNDED = timedelta(days=9999)
-
-
-@dataclass(frozen=True)
-class WorstCase:
-    """How long an update can take from release to installed on one group, by one path, and why."""
-
-    group: str
-    path: str  # os, third_party, oob
-    time: timedelta
-    cause: str
+HEADS = {"framework": "Breach", "advice": "Advice", "warning": "Warning"}
+PATCH_TYPE = {
+    "patch_tuesday": "security",
+    "off_cycle": "security",
+    "third_party": "third-party",
+    "firmware": "firmware",
+}
 
 
 @dataclass(frozen=True)
 class Verdict:
+    """One framework's verdict. kind: framework (a chosen framework: sets the exit status), advice, warning."""
+
     framework: str
     label: str
     breaches: tuple[str, ...]
+    kind: str = "framework"
 
     @property
     def passed(self) -> bool:
         return not self.breaches
 
+    @property
+    def binding(self) -> bool:
+        return self.kind == "framework"
+
     def lines(self) -> list[str]:
         if self.passed:
-            return [f"{self.label}: pass."]
-        return [f"{self.label}: {breach}" for breach in self.breaches]
+            return [f"Pass: {self.label}."]
+        return [f"{HEADS[self.kind]}: {self.label}: {breach}" for breach in self.breaches]
+
+    def summary(self) -> str:
+        """The verdict in one cell: 'pass', or its head word and every gap."""
+        return "pass" if self.passed else f"{HEADS[self.kind].lower()}: " + "; ".join(self.breaches)
 
 
 @lru_cache(maxsize=1)
@@ -54,220 +65,235 @@ def rules() -> dict[str, Any]:
         return yaml.safe_load(handle)
 
 
-def words(delta: timedelta) -> str:
-    """'41 days', '52 hours': whole days past three days, hours below."""
-    if delta >= UNBOUNDED:
-        return "no time limit"
-    hours = delta.total_seconds() / 3600
-    if hours <= 72:
-        return f"{round(hours)} hours"
-    return f"{round(hours / 24)} days"
-
-
-class Check:
-    """Worst cases for one policy, from a reference time (windows of the next twelve months)."""
-
-    def __init__(self, policy: Policy, now: datetime) -> None:
-        self.policy = policy
-        self.now = now
-        self.start = now - timedelta(days=40)
-        self.end = now + timedelta(days=31 * (MONTHS + 2))
-        self._starts: dict[str, list[datetime]] = {}
-
-    def worst_cases(self) -> list[WorstCase]:
-        found = [self._oob()]
-        for group in self.policy.groups:
-            found.append(self._os(group))
-            if "third_party" in (self.policy.value("approval.types") or []):
-                found.append(self._third_party(group))
-        return found
-
-    # ----- paths --------------------------------------------------------------------------------
-
-    def _approval(self, patch_type: str) -> tuple[timedelta | None, str]:
-        mode = self.policy.value(f"approval.{patch_type}.mode")
-        if patch_type not in (self.policy.value("approval.types") or []) or mode == "never":
-            return None, f"{patch_type.replace('_', '-')} updates are never deployed"
-        if mode == "on_request":
-            return None, f"{patch_type.replace('_', '-')} updates wait for a request, with no time limit"
-        if mode == "delayed":
-            days = int(self.policy.value("approval.delay_days", 0))
-            return timedelta(days=days), f"a {days}-day approval delay"
-        return timedelta(0), "automatic approval"
-
-    def _os(self, group: Group) -> WorstCase:
-        delay, why = self._approval("security")
-        if delay is None or group.rule is None:
-            return WorstCase(group.name, "os", UNBOUNDED, why if delay is None else f"{group.name} has no window")
-        worst, worst_cause = timedelta(0), why
-        pilot = self._pilot()
-        for month in range(MONTHS):
-            year, mon = divmod(self.now.month - 1 + month, 12)
-            day = patch_tuesday(self.now.year + year, mon + 1)
-            release = datetime(day.year, day.month, day.day, RELEASE_HOUR_UTC, tzinfo=UTC)
-            ready = release + delay
-            cause = why
-            if pilot is not None and pilot.name != group.name:
-                pilot_start = self._first_start(pilot, ready)  # the pilot installs when its window opens
-                if pilot_start is None:
-                    return WorstCase(group.name, "os", UNBOUNDED, "the pilot group has no window")
-                ready = max(ready, pilot_start + timedelta(days=int(self.policy.value("testing.promotion_days", 0))))
-                cause = f"{why}, then the pilot and its promotion wait"
-            installed = self._installed(group, ready)
-            if installed is None:
-                return WorstCase(group.name, "os", UNBOUNDED, f"{group.name} has no window")
-            if installed - release > worst:
-                worst = installed - release
-                missed = installed - release > timedelta(days=20)
-                worst_cause = (
-                    f"{cause} misses the {group.rule.describe()} window, so an update waits for the next one"
-                    if missed
-                    else cause
-                )
-        return WorstCase(group.name, "os", worst, worst_cause)
-
-    def _third_party(self, group: Group) -> WorstCase:
-        delay, why = self._approval("third_party")
-        if delay is None:
-            return WorstCase(group.name, "third_party", UNBOUNDED, why)
-        method = self.policy.value("approval.third_party_deploy", "group_window")
-        if method == "daily":
-            return WorstCase(group.name, "third_party", delay + timedelta(days=1), "daily deployment")
-        if method == "weekly":
-            return WorstCase(group.name, "third_party", delay + timedelta(days=7, hours=4), "a weekly window")
-        starts = self._window_starts(group)
-        if len(starts) < 2 or group.rule is None:
-            return WorstCase(group.name, "third_party", UNBOUNDED, f"{group.name} has no regular window")
-        gap = max(b - a for a, b in itertools.pairwise(starts))
-        length = parse_duration(group.rule.length)
-        cause = (
-            f"third-party updates released any day wait for the {group.name} window: up to {words(gap)} "
-            f"between two windows"
-        )
-        return WorstCase(group.name, "third_party", delay + gap + length, cause)
-
-    def _oob(self) -> WorstCase:
-        triage = parse_duration(self.policy.value("oob.triage_time", "4h"))
-        deploy = parse_duration(self.policy.value("oob.deploy_time", "48h"))
-        return WorstCase("All groups", "oob", triage + deploy, "out-of-band triage plus deployment time")
-
-    # ----- windows ------------------------------------------------------------------------------
-
-    def _pilot(self) -> Group | None:
-        if self.policy.value("testing.environment", "none") == "none":
-            return None
-        return next((g for g in self.policy.groups if g.key == "pilot"), None)
-
-    def _window_starts(self, group: Group) -> list[datetime]:
-        if group.name not in self._starts:
-            found = (
-                occurrences(group.name, group.rule, self.policy.timezone, self.start, self.end, list(group.blackouts))
-                if group.rule
-                else []
-            )
-            self._starts[group.name] = [o.start for o in found]
-        return self._starts[group.name]
-
-    def _first_start(self, group: Group, ready: datetime) -> datetime | None:
-        """The start of the group's first window that starts at or after `ready`."""
-        starts = self._window_starts(group)
-        index = bisect.bisect_left(starts, ready)
-        return starts[index] if index < len(starts) else None
-
-    def _installed(self, group: Group, ready: datetime) -> datetime | None:
-        """The end of the group's first window that starts at or after `ready`."""
-        start = self._first_start(group, ready)
-        if start is None or group.rule is None:
-            return None
-        return start + parse_duration(group.rule.length)
-
-    def months_without_window(self, group: Group) -> list[str]:
-        """Calendar months of the next year in which the group has no window."""
-        have = {(s.year, s.month) for s in self._window_starts(group)}
-        missing = []
-        for month in range(MONTHS):
-            year, mon = divmod(self.now.month - 1 + month, 12)
-            if (self.now.year + year, mon + 1) not in have:
-                missing.append(f"{self.now.year + year}-{mon + 1:02d}")
-        return missing
+def label_of(policy: Policy, framework: str) -> str:
+    label = rules()["labels"].get(framework, framework)
+    if framework == "essential_eight":
+        return f"{label} {str(policy.value('client.e8_level', 'ml1')).upper()}"
+    return label
 
 
 def check(policy: Policy, now: datetime) -> list[Verdict]:
-    """A verdict for each framework the client chose (CISA's 3-day rule whenever out-of-band applies)."""
-    data = rules()
-    chosen = list(policy.frameworks)
-    if chosen and "cisa_kev" not in chosen:
-        chosen.append("cisa_kev")
-    checker = Check(policy, now)
-    worst = checker.worst_cases()
-    verdicts = []
-    for framework in chosen:
-        breaches: list[str] = []
-        for rule in data["rules"]:
-            if rule["framework"] != framework:
-                continue
-            if rule.get("levels") and policy.value("client.e8_level", "ml1") not in rule["levels"]:
-                continue
-            breaches += _breaches(policy, rule, worst, data["labels"][framework])
-        for cadence in data["cadence"]:
-            if framework in cadence["frameworks"]:
-                breaches += _cadence_breaches(policy, checker, cadence)
-        if framework == "cyber_essentials" and policy.value("sla.unrated", "high") != "high":
-            breaches.append(
-                "updates with no severity rating are not treated as High; Cyber Essentials treats "
-                "them as critical or high (14 days). Change: treat unrated updates as High."
-            )
-        if framework == "hipaa" and int(policy.value("audit.retention_months", 12)) < 72:
-            breaches.append("evidence is kept for less than 6 years. Change: keep it for 72 months.")
-        if framework in data["labels"]:
-            verdicts.append(Verdict(framework, data["labels"][framework], tuple(dict.fromkeys(breaches))))
+    """A verdict for each framework the client chose, then CISA's rule as advice and the policy's own
+    deadlines as a warning when they are broken."""
+    cases = WorstCases(policy, now)
+    chosen = [f for f in policy.frameworks if f in rules()["labels"]]
+    verdicts = [Verdict(f, label_of(policy, f), tuple(dict.fromkeys(_gaps(policy, cases, f)))) for f in chosen]
+    if "cisa_kev" not in chosen and (advice := _gaps(policy, cases, "cisa_kev")):
+        verdicts.append(
+            Verdict("cisa_kev", "CISA BOD 26-04 (binding on US federal agencies only)", tuple(advice), "advice")
+        )
+    if own := own_deadlines(policy, cases):
+        verdicts.append(Verdict("own_deadlines", rules()["labels"]["own_deadlines"], tuple(own), "warning"))
     return verdicts
 
 
-def _breaches(policy: Policy, rule: dict[str, Any], worst: list[WorstCase], label: str) -> list[str]:
-    deadline = parse_duration(rule["deadline"])
-    found = []
-    for case in worst:
-        if case.path not in rule["paths"] or case.time <= deadline:
+def _gaps(policy: Policy, cases: WorstCases, framework: str) -> list[str]:
+    label = label_of(policy, framework)
+    level = policy.value("client.e8_level", "ml1")
+    found: list[str] = []
+    for rule in rules()["rules"]:
+        if rule["framework"] != framework or (rule.get("levels") and level not in rule["levels"]):
             continue
-        tiers = " and ".join(t.title() for t in rule["tiers"])
-        how = {"os": "", "third_party": " (third-party apps)", "oob": " (out-of-band)"}[case.path]
+        if rule.get("requires") == "internet_facing" and not policy.value("scope.internet_facing"):
+            continue
+        found += _rule_gaps(policy, cases, rule, label)
+    for item in rules()["checks"]:
+        if framework in item["frameworks"]:
+            found += CHECKS[item["check"]](policy, cases, item, label)
+    return found
+
+
+def _missing_triggers(policy: Policy, rule: dict[str, Any]) -> list[str] | None:
+    """None when the rule has no out-of-band route; else the triggers still needed for it ([] when all set)."""
+    if not rule.get("oob_triggers"):
+        return None
+    chosen = policy.value("oob.triggers") or []
+    return [alternatives[0] for alternatives in rule["oob_triggers"] if not any(t in chosen for t in alternatives)]
+
+
+def _rule_gaps(policy: Policy, cases: WorstCases, rule: dict[str, Any], label: str) -> list[str]:
+    deadline = parse_duration(rule["deadline"])
+    missing = _missing_triggers(policy, rule)
+    paths = [cases.oob()] if missing == [] else cases.of(rule["kinds"])
+    found = [
+        f"{case.group}, {KINDS[case.kind]}: {_how_long(case)}; {label} allows "
+        f"{words(deadline)} for {rule['scope']}. Why: {case.explain()}. Change: "
+        f"{fix(policy, cases, case, deadline, missing)}"
+        for case in paths
+        if case.time > deadline
+    ]
+    for tier in rule.get("tiers", []):
+        promised = policy.value(f"sla.{tier}")
+        if promised and parse_duration(promised) > deadline:
+            name = tier.title()
+            found.append(
+                f"the SOP's own {name} deadline is {words(parse_duration(promised))}; {label} allows "
+                f"{words(deadline)} for {rule['scope']}. Change: a {name} deadline of {words(deadline)} or less."
+            )
+    return found
+
+
+def _how_long(case: WorstCase) -> str:
+    return "no time limit" if case.time >= UNBOUNDED else f"up to {words(case.time)} after release"
+
+
+def fix(policy: Policy, cases: WorstCases, case: WorstCase, deadline: timedelta, missing: list[str] | None) -> str:
+    """The one change that brings this worst case within the deadline."""
+    if case.blocker_kind == "approval":
+        return f"deploy and approve {PATCH_TYPE[case.kind]} updates automatically."
+    if case.blocker_kind == "reboot":
+        return f"reboot {case.group} devices when an update needs it, or prompt users until a forced reboot."
+    if case.blocker_kind == "window":
+        return f"give {case.group} a regular patch window."
+    if case.kind == "oob":
+        return f"shorten out-of-band triage and deployment to {words(deadline)} together."
+    if missing:
+        names = " and ".join(f'"{_trigger_label(policy, t)}"' for t in missing)
+        route = cases.oob().time
+        tail = "" if route <= deadline else f", and shorten its triage and deployment to {words(deadline)}"
+        return f"add the out-of-band trigger {names}, so these updates take the emergency route{tail}."
+    excess = case.time - deadline
+    if case.part("missed") >= excess:
+        return f"install on {case.group} devices that missed their window as soon as they are online."
+    after = math.ceil((case.part("approval") + case.part("pilot_wait") + case.part("promotion")) / timedelta(days=1))
+    if case.kind == "patch_tuesday" and case.part("pilot_wait") >= excess:
+        days = math.ceil(case.part("approval") / timedelta(days=1))
+        return f"move the pilot window to Patch Tuesday + {days} days or later, after the approval delay."
+    if case.kind == "patch_tuesday" and case.part("wait") >= excess:
+        when = (
+            f"to Patch Tuesday + {after} days, when the update is ready for it" if after else "closer to Patch Tuesday"
+        )
+        return f"move the {case.group} window {when}."
+    if case.kind != "patch_tuesday" and case.part("wait") + case.part("window") - timedelta(days=1) >= excess:
+        what = "third-party updates" if case.kind == "third_party" else "off-cycle releases"
+        return f"deploy {what} daily."
+    for part, change in (
+        ("approval", "shorten the approval delay"),
+        ("promotion", "shorten the pilot's promotion time"),
+        ("reboot", "shorten the forced-reboot time"),
+    ):
+        if case.part(part) >= excess:
+            return f"{change}."
+    if deadline <= timedelta(hours=72):
+        return "send these updates out of band: a window cannot be this fast once the pilot and approval run."
+    return "shorten the approval delay and the pilot, and move the window closer to the release."
+
+
+def _trigger_label(policy: Policy, trigger: str) -> str:
+    question = policy.questions.get("oob.triggers")
+    choice = question.choice(trigger) if question else None
+    return choice.label if choice else trigger
+
+
+def own_deadlines(policy: Policy, cases: WorstCases) -> list[str]:
+    """Tiers whose promised deadline the policy's own worst case cannot keep."""
+    regular = [c for c in cases.all if c.kind != "oob"]
+    worst = max(regular, key=lambda c: c.time, default=None)
+    found = []
+    oob = cases.oob()
+    promised = policy.value("sla.emergency")
+    if promised and oob.time > parse_duration(promised):
         found.append(
-            f"{case.group}, {tiers} severity{how}: up to {words(case.time)} after release "
-            f"({case.cause}). {label} allows {describe_duration(deadline)}. Change: {_fix(case)}"
+            f"out-of-band updates take up to {words(oob.time)} ({oob.explain()}); the SOP's Emergency deadline is "
+            f"{words(parse_duration(promised))}. Change: shorten out-of-band triage and deployment."
+        )
+    if worst is None:
+        return found
+    late = [
+        (name, parse_duration(policy.value(f"sla.{key}")))
+        for key, name, _ in TIERS[1:]
+        if policy.value(f"sla.{key}") and worst.time > parse_duration(policy.value(f"sla.{key}"))
+    ]
+    if late:
+        promises = ", ".join(f"{name} {words(limit)}" for name, limit in late)
+        found.append(
+            f"{worst.group}, {KINDS[worst.kind]}: {_how_long(worst)}, beyond the SOP's own "
+            f"deadlines ({promises}). Why: {worst.explain()}. Change: {fix(policy, cases, worst, late[-1][1], None)}"
         )
     return found
 
 
-def _cadence_breaches(policy: Policy, checker: Check, cadence: dict[str, Any]) -> list[str]:
+# ----- checks that are not a deadline ------------------------------------------------------------------------
+
+
+def _clock_at_release(policy: Policy, cases: WorstCases, item: dict[str, Any], label: str) -> list[str]:
+    if policy.value("sla.clock_start", "release") != "detection":
+        return []
+    return [
+        f"the SOP's deadlines start when an update is detected; {label} counts from its release, so every "
+        "deadline runs late by the time detection takes. Change: start the clock at the vendor's release."
+    ]
+
+
+def _no_excluded_devices(policy: Policy, cases: WorstCases, item: dict[str, Any], label: str) -> list[str]:
+    excluded = [str(line) for line in policy.value("scope.exclusions") or []]
+    if not excluded:
+        return []
+    shown = "; ".join(excluded[:3]) + (f" and {len(excluded) - 3} more" if len(excluded) > 3 else "")
+    return [
+        f"{len(excluded)} in-scope device(s) excluded from patching ({shown}); {label} has no exclusion for "
+        "in-scope devices. Change: patch them, or take them out of the assessed scope (segregated)."
+    ]
+
+
+def _unrated_as_high(policy: Policy, cases: WorstCases, item: dict[str, Any], label: str) -> list[str]:
+    if policy.value("sla.unrated", "high") == "high":
+        return []
+    return [
+        f"updates with no severity rating are not treated as High; {label} gives them 14 days. Change: treat "
+        "unrated updates as High."
+    ]
+
+
+def _cis_monthly(policy: Policy, cases: WorstCases, item: dict[str, Any], label: str) -> list[str]:
+    limit = parse_duration(item["max_gap"])
     found = []
     for group in policy.groups:
-        missing = checker.months_without_window(group)
-        if missing:
+        gap = cases.longest_gap(group)
+        if gap > limit:
+            said = "no regular window" if gap >= UNBOUNDED else f"up to {words(gap)} between two windows"
             found.append(
-                f"{group.name}: no window in {', '.join(missing[:4])}{' and more' if len(missing) > 4 else ''}; "
-                "CIS Controls v8 7.3 asks for monthly patching. Change: a monthly or more frequent window."
+                f"{group.name}: {said}; {label} 7.3 asks for monthly or more frequent patching (at most "
+                f"{words(limit)} apart, the longest gap between two Patch Tuesdays). Change: a window every month, "
+                "with no blackout that skips a whole month."
             )
-    if policy.value("audit.review_cadence", "annually") not in {"annually", "semiannually", "quarterly"}:
-        found.append("the policy is not reviewed annually (CIS 7.1). Change: review it at least annually.")
     return found
 
 
-def _fix(case: WorstCase) -> str:
-    if case.path == "oob":
-        return "shorten the out-of-band triage and deployment times."
-    if "no time limit" in case.cause or "never" in case.cause:
-        return "approve security updates automatically."
-    if case.path == "third_party":
-        return "deploy third-party updates daily, or in a weekly window."
-    if "approval delay" in case.cause:
-        return "shorten the approval delay, or move the window later after Patch Tuesday."
-    return "move the window closer to Patch Tuesday."
+def _cis_automated(policy: Policy, cases: WorstCases, item: dict[str, Any], label: str) -> list[str]:
+    found = []
+    if policy.value("deployment.who") == "technician":
+        found.append(
+            f"a technician deploys patches; {label} 7.3 and 7.4 ask for automated patch management. "
+            "Change: deploy through RMM automation."
+        )
+    types = policy.value("approval.types") or []
+    manual = ("on_request", "never")
+    if "security" not in types or policy.value("approval.security.mode") in manual:
+        found.append(
+            f"operating system security updates are not approved automatically; {label} 7.3 asks for "
+            "automated updates. Change: approve security updates automatically."
+        )
+    if policy.value("scope.apps") and (
+        "third_party" not in types or policy.value("approval.third-party.mode") in manual
+    ):
+        found.append(
+            f"third-party applications are not updated automatically; {label} 7.4 asks for automated "
+            "application updates. Change: approve third-party updates automatically."
+        )
+    return found
 
 
-def summary_lines(policy: Policy, now: datetime) -> tuple[str, ...] | None:
-    """The verdicts as lines for the SOP and the overview; None when the client chose no framework."""
-    verdicts = check(policy, now)
-    if not verdicts:
-        return None
-    return tuple(line for verdict in verdicts for line in verdict.lines())
+CHECKS: dict[str, Callable[[Policy, WorstCases, dict[str, Any], str], list[str]]] = {
+    "clock_at_release": _clock_at_release,
+    "no_excluded_devices": _no_excluded_devices,
+    "unrated_as_high": _unrated_as_high,
+    "cis_monthly": _cis_monthly,
+    "cis_automated": _cis_automated,
+}
+
+
+def summary_lines(policy: Policy, now: datetime) -> tuple[str, ...]:
+    """The verdicts as lines for the SOP and the overview; empty when there is nothing to say (no framework
+    chosen, no advice, no warning)."""
+    return tuple(line for verdict in check(policy, now) for line in verdict.lines())

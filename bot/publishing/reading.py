@@ -105,12 +105,17 @@ class Reader:
             answers, what = self.publisher.questionnaire.answers(draft.id), "the draft"
         else:
             return Notice(f"{match.client.name} has no policy to check yet.")
-        verdicts = check_policy(Policy(answers), self.clock.now())
+        policy = Policy(answers)
+        verdicts = check_policy(policy, self.clock.now())
         if not verdicts:
             return Notice(f"{match.client.name}'s policy names no framework to check against.")
-        rows = tuple((v.label, "pass" if v.passed else "; ".join(v.breaches)) for v in verdicts)
-        failed = sum(not v.passed for v in verdicts)
-        footer = "Every framework passes." if not failed else f"{failed} framework(s) breached."
+        rows = tuple((v.label, v.summary()) for v in verdicts)
+        failed = sum(not v.passed for v in verdicts if v.binding)
+        footer = (
+            f"{failed} framework(s) breached."
+            if failed
+            else ("Every framework passes." if policy.frameworks else "The policy names no framework to check against.")
+        )
         return TableView(f"{match.client.name} ({what}): compliance check", ("Framework", "Verdict"), rows, footer)
 
     def history(self, text: str) -> TableView | Notice:

@@ -8,7 +8,7 @@ from bot.kernel.clock import Clock
 from bot.kernel.directory import Directory
 from bot.kernel.questions import Bank, Question, condition_holds
 from bot.policy.answers import AnswerContext, AnswerError, parse_answer
-from bot.policy.compliance import summary_lines
+from bot.policy.compliance import check
 from bot.policy.model import Policy
 from bot.questionnaire.drafts import is_template
 
@@ -55,6 +55,8 @@ class Advisor:
             return []
         return [
             line
-            for line in summary_lines(Policy(self.filled(visible, answers, context)), self.clock.now()) or ()
-            if not line.endswith(": pass.")
+            for verdict in check(Policy(self.filled(visible, answers, context)), self.clock.now())
+            if verdict.binding
+            for line in verdict.lines()
+            if not verdict.passed
         ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from bot.kernel.clock import Clock, SystemClock
 from bot.kernel.config import Settings
 from bot.kernel.inbox_runner import InboxRunner
 from bot.kernel.instances import new_instance
+from bot.kernel.spool_mover import SpoolMover
 from bot.scheduling.scheduler import SchedulerService
 from handlers import inbox, register_all
 from handlers.ack_first import AckFirstExecutor
@@ -31,6 +33,7 @@ from handlers.modals import ModalLane, modal_client
 from handlers.reminders import SlackPoster
 from handlers.workspace import Workspace
 from storage.db import Database
+from storage.spool import Spool
 
 log = logging.getLogger(__name__)
 WORKER_THREADS = 32  # work after the ack: mostly waiting on Slack's Web API
@@ -60,14 +63,34 @@ class Bot:
     workers: AckFirstExecutor  # runs the work after each ack
     kit: SlackKit  # the people cache (started with the bot) and the modal lane
     runner: InboxRunner  # runs recorded requests' work on `workers`
+    mover: SpoolMover | None = None  # SQLite: moves what acks spooled into the inbox table
     integrity: str = "ok"  # the database's quick check at start
 
     def start(self) -> None:
         """Start the background parts: the workspace cache, the inbox (what an earlier process left) and the
         scheduler."""
         self.kit.workspace.start()
-        self.runner.start()  # it looks at once: what an earlier process left
+        self.start_inbox()
         self.scheduler.start()
+
+    def start_inbox(self) -> None:
+        """Start moving spooled requests and working on recorded ones, beginning with what an earlier process
+        left."""
+        if self.mover is not None:
+            self.mover.start()
+        self.runner.start()
+
+    def send_work_to(self, wake: Callable[[], None]) -> None:
+        """Requests are worked on in other processes (`patchpolicy serve` with worker processes): this one only
+        records and acknowledges, and tells `wake`; the workers also move what is spooled, so no database
+        write is left in this process."""
+        spool = self.mover.spool if self.mover is not None else None
+        self.mover = None
+        self.app.attach_inbox(self.core.db, self.core.clock, wake, spool)
+
+    def wake_inbox(self) -> None:
+        """Look for requests now: move what is spooled, then claim."""
+        (self.mover or self.runner).wake()
 
     def health(self) -> dict[str, str]:
         """GET /healthz: the database, its check at start, and this process's part in scheduling; "error" when
@@ -79,6 +102,8 @@ class Bot:
     def stop(self, timeout: float = 5.0) -> int:
         """Stop the background parts: work in hand gets `timeout` seconds, the rest stays in the inbox for the
         next process. Returns how many requests were handed back."""
+        if self.mover is not None:
+            self.mover.stop()
         handed_back = self.runner.stop(timeout)
         self.scheduler.stop()
         self.kit.workspace.stop()
@@ -114,9 +139,11 @@ def create_bot(
     runner = InboxRunner(
         db, clock, lambda claimed: inbox.replay(app, claimed), instance, workers, slots=settings.inbox_workers
     )
-    app.attach_inbox(db, clock, runner.wake)
+    spool = Spool.beside(db.url)
+    mover = SpoolMover(spool, db, runner.wake) if spool is not None else None
+    app.attach_inbox(db, clock, mover.wake if mover else runner.wake, spool)
     register_all(app, core, kit)
     poll = timedelta(seconds=settings.reminder_poll_seconds)
     scheduler = SchedulerService(db, clock, SlackPoster(client), core.reminders, poll=poll, use_lease=use_lease)
     core.on_plan_changed(scheduler.arm_next)
-    return Bot(app, core, scheduler, workers, kit, runner, db.integrity())
+    return Bot(app, core, scheduler, workers, kit, runner, mover, db.integrity())

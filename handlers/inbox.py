@@ -21,6 +21,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from bot.kernel.clock import Clock
 from storage import inbox
 from storage.db import Database
+from storage.spool import Spool
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,10 @@ class InboxApp(App):
     """The Bolt app whose dispatch records a request wanting work before its ack goes back (Bolt runs the
     listener after the middleware chain, so only dispatch sees both the listener's decision and the ack)."""
 
-    def attach_inbox(self, db: Database, clock: Clock, wake: Callable[[], None]) -> None:
-        self._inbox = (db, clock, wake)
+    def attach_inbox(self, db: Database, clock: Clock, wake: Callable[[], None], spool: Spool | None = None) -> None:
+        """Where requests are recorded: the spool when there is one (SQLite), else the inbox table; `wake` is
+        told after each."""
+        self._inbox = (db, clock, wake, spool)
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         if CURRENT.replaying or not isinstance(req.body, dict):
@@ -87,10 +90,14 @@ class InboxApp(App):
                 return response
         finally:
             CURRENT.front = False
-        db, clock, wake = self._inbox
+        db, clock, wake, spool = self._inbox
         body = req.body
         try:
-            fresh = inbox.record(db, delivery_key(body), person_of(body), body, clock.now())
+            key, person = delivery_key(body), person_of(body)
+            if spool is not None:
+                fresh = spool.append(key, person, body, clock.now())
+            else:
+                fresh = inbox.record(db, key, person, body, clock.now())
         except Exception as err:  # not recorded: no 200, so Slack retries an event and the user sees a failure
             log.error("could not record a request, so it was not acknowledged: %s", type(err).__name__)
             return BoltResponse(status=503, body="")

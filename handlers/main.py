@@ -63,10 +63,10 @@ def serve(settings: Settings, db: Database, worker_only: bool = False) -> int:
     stop = _stop_on_signals()
     children = WorkerProcesses(processes)
     if processes:
-        bot.app.attach_inbox(db, bot.core.clock, children.wake)
+        bot.send_work_to(children.wake)
         children.start()
     if worker_only:
-        listen_to_parent(bot.runner.wake, stop)
+        listen_to_parent(bot.wake_inbox, stop)
     bot.start()
     try:
         if server is not None:

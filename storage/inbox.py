@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, update
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -37,6 +39,21 @@ def record(db: Database, key: str, user_key: str, body: dict[str, Any], now: dat
         return True
     except IntegrityError:  # another replica recorded it between the check and the insert
         return False
+
+
+def record_many(db: Database, rows: list[tuple[str, str, dict[str, Any], datetime]]) -> int:
+    """Store spooled requests (key, user_key, body, received_at) in their order, in one transaction; a key
+    recorded before is skipped. Returns how many were new."""
+    if not rows:
+        return 0
+    insert = postgres_insert if not db.is_sqlite else sqlite_insert
+    values = [
+        {"key": k, "user_key": u, "body": b, "received_at": at, "not_before": at, "state": "pending", "attempts": 0}
+        for k, u, b, at in rows
+    ]
+    with db.write() as session:
+        result = session.execute(insert(InboxRequest).values(values).on_conflict_do_nothing(index_elements=["key"]))
+    return int(result.rowcount or 0)
 
 
 def _claimable(now: datetime):  # type: ignore[no-untyped-def]

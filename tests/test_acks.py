@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+
+import pytest
+from sqlalchemy.engine import make_url
+
 from tests.support.questionnaire import finish, live_prompt, question_id
 from tests.support.slack_driver import message_text
 
@@ -35,3 +40,23 @@ def test_a_bad_client_name_is_answered_in_the_ack_and_starts_nothing(bot, fake):
     assert response.status == 200
     assert response.body == "A client name can be at most 80 characters."
     assert not fake.posts("DUTECH")
+
+
+def test_an_ack_does_not_wait_for_the_databases_write_lock(bot, fake):
+    """On SQLite the ack spools the request beside the database, so a long write elsewhere (a claim, a
+    migration, a report) never holds it; the work follows once the lock is free."""
+    if not bot.db.is_sqlite:
+        pytest.skip("PostgreSQL's inserts do not wait for one write lock, so there is no spool")
+    finish(bot, fake)
+    bot.click(fake.last_post("DUTECH"), "pp.publish")
+    answers = len(fake.responses)
+    holder = sqlite3.connect(make_url(bot.db.url).database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock from here
+    try:
+        response = bot.command("show acme", settle=False)
+        assert response.status == 200  # before: the ack waited the 10 s busy timeout, then answered 503
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    bot.settle()
+    assert "Acme: patch management SOP v1" in message_text(fake.responses[answers])

@@ -3,11 +3,18 @@ Publish writes; the show sees the published SOP even though both were queued whi
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from sqlmodel import select
+
+from bot.kernel.spool_mover import SpoolMover
 from storage import inbox
 from storage.db import Database
+from storage.models import InboxRequest
+from storage.spool import Spool
 from tests.support.questionnaire import finish
 from tests.support.slack_driver import message_text
 
@@ -57,4 +64,36 @@ def test_a_backlog_of_one_person_neither_blocks_others_nor_runs_out_of_order(db_
     assert inbox.claim(db, "worker-2", now, timedelta(seconds=10), limit=10) == []  # both persons are busy
     inbox.finish(db, taken[0].id, now)
     assert [c.body["n"] for c in inbox.claim(db, "worker-2", now, timedelta(seconds=10), limit=10)] == [1]
+    db.dispose()
+
+
+def test_two_movers_and_a_stream_of_acks_lose_nothing_and_keep_each_persons_order(db_url):
+    """Worker processes each move the spool: 3 movers race 4 appending threads; every request lands once."""
+    db = Database(db_url)
+    db.migrate()
+    spool = Spool.beside(db_url)
+    if spool is None:
+        pytest.skip("PostgreSQL records in the inbox table directly")
+    movers = [SpoolMover(spool, db, lambda: None, poll=0.0005) for _ in range(3)]
+    for mover in movers:
+        mover.start()
+    now = datetime(2026, 11, 29, 12, tzinfo=UTC)
+
+    def ack(person: int) -> None:
+        for n in range(150):
+            assert spool.append(f"trigger:{person}-{n}", f"T1:U{person}", {"n": n}, now)
+            time.sleep(0.001)  # the spool empties between appends, and a mover may be behind the others
+
+    threads = [threading.Thread(target=ack, args=(person,)) for person in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for mover in movers:
+        mover.stop()
+    with db.read() as session:
+        rows = session.exec(select(InboxRequest.user_key, InboxRequest.body).order_by(InboxRequest.id)).all()
+    assert spool.count() == 0 and len(rows) == 600
+    for person in range(4):
+        assert [body["n"] for user, body in rows if user == f"T1:U{person}"] == list(range(150))
     db.dispose()

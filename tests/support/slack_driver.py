@@ -103,7 +103,7 @@ class BotUnderTest:
         )
         self.app, self.core, self.scheduler = self.bot.app, self.bot.core, self.bot.scheduler
         self.bot.kit.workspace.start()  # as serve starts them (the scheduler the tests drive by hand)
-        self.bot.runner.start()
+        self.bot.start_inbox()
         assert self.bot.kit.workspace.loaded.wait(5), "the workspace cache did not load"
         self.errors: list[BaseException] = []
 
@@ -136,6 +136,9 @@ class BotUnderTest:
         a request of another thread may be between its record and its wake-up, so unfinished ones get time.
         Requests recorded after this call began (other users' next steps) are not waited for."""
         deadline = time.monotonic() + timeout
+        while self.bot.mover is not None and self.bot.mover.spool.count():  # acked, not yet in the inbox table
+            assert time.monotonic() < deadline, "spooled requests were not moved into the inbox"
+            time.sleep(0.005)
         with self.db.read() as session:
             newest = session.exec(select(func.max(InboxRequest.id))).one() or 0
         while True:

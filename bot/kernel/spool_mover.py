@@ -1,0 +1,65 @@
+"""Moves spooled requests (storage/spool.py) into the inbox table, in order, off the ack path: woken by each
+append, it copies what is spooled in one transaction, forgets it, then wakes whoever runs the work. A crash
+between the two leaves copies the next move skips (the inbox keys requests uniquely)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from bot.kernel.errors import short
+from storage import inbox
+from storage.db import Database
+from storage.spool import Spool
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+class SpoolMover:
+    """One thread per process that has a spool; `then` (the runner's wake) is called after each move."""
+
+    def __init__(self, spool: Spool, db: Database, then: Callable[[], None], poll: float = 1.0) -> None:
+        self.spool, self.db, self.then, self.poll = spool, db, then, poll
+        self._wakeup = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def move(self) -> int:
+        """Copy everything spooled into the inbox; returns how many requests were new there."""
+        moved = 0
+        while entries := self.spool.oldest(BATCH):
+            rows = [(e.key, e.user_key, e.body, e.received_at) for e in entries]
+            moved += inbox.record_many(self.db, rows)
+            self.spool.forget(entries)
+        self.then()  # also when another process moved them first: its runner may have no free slot
+        return moved
+
+    def start(self) -> None:
+        self._move_logged()  # what a stopped process left spooled
+        self._thread = threading.Thread(target=self._loop, name="patchpolicy-spool", daemon=True)
+        self._thread.start()
+
+    def _move_logged(self) -> None:
+        try:
+            self.move()
+        except Exception as err:  # the database is away: the spool keeps the requests, the next wake retries
+            log.warning("could not move spooled requests into the inbox: %s", short(err))
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            self._wakeup.wait(self.poll)
+            self._wakeup.clear()
+            self._move_logged()
+
+    def stop(self) -> None:
+        """Move what is spooled, then stop (what cannot be moved now stays spooled for the next start)."""
+        self._stopping.set()
+        self._wakeup.set()
+        if self._thread is not None:
+            self._thread.join(5)
+        self._move_logged()

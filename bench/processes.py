@@ -100,10 +100,42 @@ def _bare(api_url: str, port: str, threads: str) -> None:
     serve(SlackRequestHandler(app), host="127.0.0.1", port=int(port), threads=int(threads))
 
 
+def _answers() -> None:
+    """A response_url endpoint of its own, as Slack's would be elsewhere: when each answer arrived (monotonic
+    clock, the same across processes on Linux), by its id; GET /arrived gives them all."""
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    arrived: dict[str, float] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            arrived.setdefault(self.path.rsplit("/", 1)[-1], time.monotonic())
+            self._reply(b"ok")
+
+        def do_GET(self) -> None:
+            self._reply(json.dumps(arrived).encode())
+
+        def _reply(self, body: bytes) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
+    threading.Thread(target=_exit_when_stdin_closes, daemon=True).start()
+    server.serve_forever()
+
+
 def _exit_when_stdin_closes() -> None:
     sys.stdin.read()
     os._exit(0)
 
 
 if __name__ == "__main__":
-    {"fake": _fake, "bare": _bare}[sys.argv[1]](*sys.argv[2:])
+    {"fake": _fake, "bare": _bare, "answers": _answers}[sys.argv[1]](*sys.argv[2:])

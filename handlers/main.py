@@ -42,7 +42,7 @@ def serve(settings: Settings, db: Database, worker_only: bool = False) -> int:
     http = not worker_only and not settings.slack_app_token
     if http and not settings.slack_signing_secret:
         return _say("SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode).")
-    processes = 0 if worker_only else settings.worker_processes
+    processes = 0 if worker_only else settings.worker_process_count
     if processes:  # answer work runs in the worker processes; this one records and acknowledges
         settings = settings.model_copy(update={"inbox_workers": 0})
     bot = _create(create_bot, settings, db)

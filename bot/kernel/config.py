@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -24,7 +26,12 @@ class Settings(BaseSettings):
     patchpolicy_editors: str = ""  # comma-separated user (U...) and user group (S...) ids; empty: everyone
     reminder_poll_seconds: int = Field(default=60, ge=5, le=86_400)
     inbox_workers: int = Field(default=32, ge=0, le=256)  # threads running recorded requests; 0: record only
-    worker_processes: int = Field(default=0, ge=0, le=64)  # children of serve that run the work; 0: in-process
+    worker_processes: int | None = Field(default=None, ge=0, le=64)  # children of serve; None: one per core
+
+    @property
+    def worker_process_count(self) -> int:
+        """Worker processes `serve` starts: WORKER_PROCESSES, else one per core; 0 runs the work in-process."""
+        return self.worker_processes if self.worker_processes is not None else (os.cpu_count() or 1)
 
     @property
     def has_slack(self) -> bool:

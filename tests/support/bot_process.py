@@ -40,6 +40,7 @@ class BotProcess:
             PORT=str(self.port),
             HOST="127.0.0.1",
             LOG_LEVEL="INFO",
+            WORKER_PROCESSES="0",  # the work in the serving process, unless a test starts worker processes
         )
         environment.update(env)
         with self.log_path.open("wb") as log:

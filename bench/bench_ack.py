@@ -50,6 +50,11 @@ class Answers:
     def __init__(self, base: str) -> None:
         self.base = base
 
+    def forget(self) -> None:
+        request = urllib.request.Request(f"{self.base}/arrived", method="DELETE")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+
     def arrived(self) -> dict[str, float]:
         with urllib.request.urlopen(f"{self.base}/arrived", timeout=10) as response:
             return json.loads(response.read())
@@ -124,6 +129,7 @@ def end_to_end(ours: BotUnderTest, fake: RemoteSlack) -> float:
     samples: list[float] = []
     for _ in range(E2E_BURSTS):
         sent: dict[str, float] = {}
+        fake.answers.forget()
         burst_of(ours, sent)
         deadline = time.monotonic() + 30
         arrived = fake.answers.arrived()

@@ -59,7 +59,7 @@ CASES = [
      "Change: move the Pilot window to Patch Tuesday + 7 days, when the update is ready for it."),
     ("Workstations wait for the pilot", {"client.compliance": CE, "approval.security.mode": "delayed",
      "approval.delay_days": "7"}, CE, "breach",
-     "Change: move the pilot window to Patch Tuesday + 7 days or later, after the approval delay."),
+     "Change: move the pilot window to Patch Tuesday + 7 days, when the update is ready for it."),
     # Servers at Patch Tuesday + 20 for E8 with an internet-facing system: nothing missed, the window is late.
     ("a late window is moved earlier", {"client.compliance": "essential_eight", "scope.internet_facing": "vpn",
      "windows.servers.rule": "Patch Tuesday + 20 days, 22:00 for 4h"}, "essential_eight", "breach",

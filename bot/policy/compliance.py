@@ -155,15 +155,10 @@ def fix(policy: Policy, cases: WorstCases, case: WorstCase, deadline: timedelta,
     excess = case.time - deadline
     if case.part("missed") >= excess:
         return f"install on {case.group} devices that missed their window as soon as they are online."
-    after = math.ceil((case.part("approval") + case.part("pilot_wait") + case.part("promotion")) / timedelta(days=1))
     if case.kind == "patch_tuesday" and case.part("pilot_wait") >= excess:
-        days = math.ceil(case.part("approval") / timedelta(days=1))
-        return f"move the pilot window to Patch Tuesday + {days} days or later, after the approval delay."
+        return _move_window("pilot", case.part("approval"))
     if case.kind == "patch_tuesday" and case.part("wait") >= excess:
-        when = (
-            f"to Patch Tuesday + {after} days, when the update is ready for it" if after else "closer to Patch Tuesday"
-        )
-        return f"move the {case.group} window {when}."
+        return _move_window(case.group, case.part("approval") + case.part("pilot_wait") + case.part("promotion"))
     if case.kind != "patch_tuesday" and case.part("wait") + case.part("window") - timedelta(days=1) >= excess:
         what = "third-party updates" if case.kind == "third_party" else "off-cycle releases"
         return f"deploy {what} daily."
@@ -177,6 +172,13 @@ def fix(policy: Policy, cases: WorstCases, case: WorstCase, deadline: timedelta,
     if deadline <= timedelta(hours=72):
         return "send these updates out of band: a window cannot be this fast once the pilot and approval run."
     return "shorten the approval delay and the pilot, and move the window closer to the release."
+
+
+def _move_window(group: str, ready: timedelta) -> str:
+    """Move a window to the first day an update released on Patch Tuesday is ready for it."""
+    days = math.ceil(ready / timedelta(days=1))
+    when = f"to Patch Tuesday + {days} days, when the update is ready for it" if days else "closer to Patch Tuesday"
+    return f"move the {group} window {when}."
 
 
 def _trigger_label(policy: Policy, trigger: str) -> str:

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import delete, func, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from storage.db import Database
@@ -31,19 +30,13 @@ class Claimed:
 
 def record(db: Database, key: str, user_key: str, body: dict[str, Any], now: datetime) -> bool:
     """Store a request before its ack; False when the same key was recorded before (a repeat delivery)."""
-    try:
-        with db.write() as session:
-            if session.exec(select(InboxRequest.id).where(InboxRequest.key == key)).first() is not None:
-                return False
-            session.add(InboxRequest(key=key, user_key=user_key, body=body, received_at=now, not_before=now))
-        return True
-    except IntegrityError:  # another replica recorded it between the check and the insert
-        return False
+    return record_many(db, [(key, user_key, body, now)]) == 1
 
 
 def record_many(db: Database, rows: list[tuple[str, str, dict[str, Any], datetime]]) -> int:
-    """Store spooled requests (key, user_key, body, received_at) in their order, in one transaction; a key
-    recorded before is skipped. Returns how many were new."""
+    """Store requests (key, user_key, body, received_at) in their order, in one transaction; a key recorded
+    before (a repeat delivery, or a spooled request another process moved first) is skipped. Returns how
+    many were new."""
     if not rows:
         return 0
     insert = postgres_insert if not db.is_sqlite else sqlite_insert
@@ -52,8 +45,9 @@ def record_many(db: Database, rows: list[tuple[str, str, dict[str, Any], datetim
         for k, u, b, at in rows
     ]
     with db.write() as session:
-        result = session.execute(insert(InboxRequest).values(values).on_conflict_do_nothing(index_elements=["key"]))
-    return int(result.rowcount or 0)
+        statement = insert(InboxRequest).values(values).on_conflict_do_nothing(index_elements=["key"])
+        stored = session.execute(statement.returning(InboxRequest.id)).all()  # rowcount is -1 here on psycopg
+    return len(stored)
 
 
 def _claimable(now: datetime):  # type: ignore[no-untyped-def]

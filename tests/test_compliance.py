@@ -55,26 +55,11 @@ def test_a_breaking_answer_is_flagged_at_once_and_can_be_kept(bot, fake):
 
 def test_the_cli_check_exits_non_zero_on_a_breach(tmp_path, bot, fake, db_url):
     finish(bot, fake, answers={"client.compliance": "1", "approval.third_party_deploy": "1"})
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")} | {"DATABASE_URL": db_url}
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "check", "acme"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_cli("check", "acme", cwd=tmp_path, env={"DATABASE_URL": db_url})
     assert done.returncode == 1, done.stderr
     assert "Acme (the draft): compliance check" in done.stdout
     assert "- Breach: Cyber Essentials: Pilot, third-party apps: up to 35 days" in done.stdout
-    missing = subprocess.run(
-        [sys.executable, "-m", "bot", "check", "globex"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    missing = run_cli("check", "globex", cwd=tmp_path, env={"DATABASE_URL": db_url})
     assert missing.returncode == 2 and "I don't know a client called 'globex'" in missing.stderr
 
 

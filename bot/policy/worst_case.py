@@ -34,6 +34,13 @@ KINDS = {
 }
 
 
+def _unbounded(group: Group, kind: str, not_approved: str, not_rebooted: str) -> WorstCase:
+    """An update that never takes effect: never approved (or on request), or never rebooted into."""
+    if not_approved:
+        return WorstCase(group.name, kind, blocker=not_approved, blocker_kind="approval")
+    return WorstCase(group.name, kind, blocker=not_rebooted, blocker_kind="reboot")
+
+
 def words(delta: timedelta) -> str:
     """A duration rounded up to the hour, never down: '73 hours' below four days, '14 days 10 hours' above."""
     if delta >= UNBOUNDED:
@@ -148,12 +155,7 @@ class WorstCases:
         approval, blocker = self._approval("security")
         reboot, no_reboot = self._reboot(group)
         if approval is None or no_reboot:
-            return WorstCase(
-                group.name,
-                "patch_tuesday",
-                blocker=blocker or no_reboot,
-                blocker_kind="approval" if blocker else "reboot",
-            )
+            return _unbounded(group, "patch_tuesday", blocker, no_reboot)
         if group.rule is None or not self._window_starts(group):
             return WorstCase(group.name, "patch_tuesday", blocker=f"{group.name} has no window", blocker_kind="window")
         worst: WorstCase | None = None
@@ -206,9 +208,7 @@ class WorstCases:
         approval, blocker = self._approval(patch_type)
         reboot, no_reboot = self._reboot(group) if kind == "off_cycle" else (None, "")
         if approval is None or no_reboot:
-            return WorstCase(
-                group.name, kind, blocker=blocker or no_reboot, blocker_kind="approval" if blocker else "reboot"
-            )
+            return _unbounded(group, kind, blocker, no_reboot)
         parts = [approval] if approval.time else []
         method = self.policy.value(method_question, "group_window")
         if method == "daily":

@@ -34,6 +34,12 @@ def main(argv: list[str] | None = None, serve: Serve | None = None) -> int:
     check.add_argument("client", nargs="+", help="the client's name, or the path of a policy file")
     load = sub.add_parser("import", help="load a policy file (.yaml) into a draft on the local database")
     load.add_argument("file", help="the policy file")
+    ingest = sub.add_parser("ingest", help="import an RMM export (CSV or JSON) of a client's devices and updates")
+    ingest.add_argument("client", help="the client's name")
+    ingest.add_argument("file", help="the export")
+    ingest.add_argument("--columns", default="", help="the client's own mapping: device=Computer,update=KB,...")
+    pull = sub.add_parser("pull", help="pull device data from the RMM APIs now (every client that is due, or one)")
+    pull.add_argument("client", nargs="*", help="one client's name (pulled even if it is not due)")
     render = sub.add_parser("render", help="print the SOP of a policy file; no database needed")
     render.add_argument("file", help="the policy file")
     render.add_argument("format", nargs="?", choices=("md", "html"), default="md")
@@ -64,6 +70,10 @@ def main(argv: list[str] | None = None, serve: Serve | None = None) -> int:
         return _check(db, " ".join(args.client))
     if command == "import":
         return _import(settings, db, args.file)
+    if command == "pull":
+        return _pull(settings, db, " ".join(args.client))
+    if command == "ingest":
+        return _ingest(settings, db, args.client, args.file, args.columns)
     if serve is None:
         print("Serving Slack is `patchpolicy serve` (or `python -m handlers serve`).", file=sys.stderr)
         return 2
@@ -141,7 +151,9 @@ def _console_core(settings: Settings, db: Database):  # type: ignore[no-untyped-
 
     user = settings.console_user or os.environ.get("USER", "console")
     actor = Actor(id=user, name=user, timezone=os.environ.get("TZ") or None, editor=True)  # the local user
-    return Core(db, SystemClock(), LocalDirectory()), actor
+    from bot.patchdata.pulls import rmm_access
+
+    return Core(db, SystemClock(), LocalDirectory(), rmm=rmm_access(settings)), actor
 
 
 def _read(path: str) -> str | None:
@@ -192,6 +204,29 @@ def _import(settings: Settings, db: Database, path: str) -> int:
     Console(core, actor).show(outcome)
     failed = any(getattr(reply, "tone", "") == "error" for reply in outcome.replies)
     return 1 if failed else 0
+
+
+def _ingest(settings: Settings, db: Database, client: str, path: str, columns: str) -> int:
+    """Import an export; exit 1 when nothing was stored (the reasons are printed), 2 when the file is missing."""
+    file = Path(path)
+    if not file.is_file():
+        print(f"There is no file at {path}.", file=sys.stderr)
+        return 2
+    core, actor = _console_core(settings, db)
+    result = core.device_data.import_file(client, file, actor.id, columns)
+    print(result.text(), file=sys.stdout if result.ok else sys.stderr)
+    return 0 if result.ok else 1
+
+
+def _pull(settings: Settings, db: Database, client: str) -> int:
+    """Pull now; exit 1 when a pull failed or stored nothing (the reason is printed)."""
+    core, _actor = _console_core(settings, db)
+    results = core.device_data.pull(client)
+    for result in results:
+        print(result.text(), file=sys.stdout if result.ok else sys.stderr)
+    if not results:
+        print("No client is due a pull (a client needs data.rmm, data.rmm_org and the RMM's credentials).")
+    return 0 if all(r.ok for r in results) else 1
 
 
 def _render(path: str, format_name: str) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.core import Core, split_from
 from bot.kernel.actor import Actor
-from bot.kernel.views import Notice, Outcome
+from bot.kernel.views import Notice, Outcome, TableView
 
 MAX_ARGS = 200
 
@@ -89,6 +89,11 @@ def _report(core: Core, _actor: Actor, cmd: Command, _context: dict[str, Any], f
     if isinstance(report, str):
         return Outcome([Notice(report, "error")])
     return Outcome([Notice(report.mrkdwn if fmt == "mrkdwn" else report.markdown)], attachments=[report])
+
+
+def _status(core: Core, _actor: Actor, cmd: Command, _context: dict[str, Any], _fmt: str) -> Outcome:
+    found = core.device_data.status(cmd.args)
+    return Outcome([found]) if isinstance(found, Notice | TableView) else Outcome(attachments=[found])
 
 
 def _exception(core: Core, _actor: Actor, cmd: Command, _context: dict[str, Any], _fmt: str) -> Outcome:
@@ -253,6 +258,16 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         ),
         _report,
         ack=lambda _args: Ack.REPORT,
+    ),
+    Subcommand(
+        "status",
+        (
+            (
+                "status [client]",
+                "From the RMM's data: devices fully patched, updates installed by their deadline, the most overdue.",
+            ),
+        ),
+        _status,
     ),
     Subcommand(
         "audit",

@@ -25,6 +25,7 @@ from bot.kernel.views import (
     TableView,
 )
 from bot.oob.views import ReviewView
+from bot.patchdata.status import ClientStatus, status_text
 
 _MARKS = {"info": "", "success": "✓ ", "warning": "! ", "error": "✗ "}
 BANNER = (
@@ -83,6 +84,8 @@ class Console:
                 f"Out-of-band review for {review.client_name}: {review.title} ({review.severity.title()}). "
                 f"Triage by {review.triage_due_local}; deploy by {review.deploy_due_local}."
             )
+        for status in outcome.attached(ClientStatus):
+            self.say(status_text(status, "md"))
         if outcome.attached(ExceptionForm):
             self.say("Exceptions are recorded with the form in Slack: `/patchpolicy exception <client>` there.")
         for reply in outcome.replies:

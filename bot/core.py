@@ -13,6 +13,9 @@ from bot.kernel.lookup import resolve_client
 from bot.kernel.views import Notice, Outcome
 from bot.oob.reviews import Reviews
 from bot.oob.subject import ReviewSubject
+from bot.patchdata.pulls import RmmAccess
+from bot.patchdata.recompute import recompute_deadlines
+from bot.patchdata.service import DeviceData
 from bot.publishing.publisher import Publisher
 from bot.publishing.reading import Reader
 from bot.questionnaire.engine import Questionnaire
@@ -36,6 +39,7 @@ class Core:
         directory: Directory,
         instance: str = "local",
         editors: tuple[str, ...] = (),
+        rmm: RmmAccess | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -51,13 +55,16 @@ class Core:
         self.reports = Reports(db, clock)
         self.policy_reviews = PolicyReviews(db, clock)
         self.audit = Audit(db, clock, self.reports, self.policy_reviews)
+        self.device_data = DeviceData(db, clock, rmm)
         self.reminders.subjects.update(
             oob=ReviewSubject(db, self.reviews.view_in),
             exception=self.exceptions,
             report=self.reports,
             review=self.policy_reviews,
+            overdue=self.device_data,
         )
-        self.reminders.planners += [self.reports.plan, self.policy_reviews.plan]
+        self.reminders.planners += [self.reports.plan, self.policy_reviews.plan, self.device_data.plan]
+        self.reminders.chores.append(self.device_data.pulls.pull_due)  # hourly: each client's daily RMM pull
         self.editors = editors  # named in refusals; the adapter decides who is one
         self._plan_listeners: list[Callable[[], None]] = []
 
@@ -87,6 +94,7 @@ class Core:
             built_on = "\n".join(f"• {line}" for line in lines)
             text += f"\n{built_on}" if lines else " No client policy is built on it yet."
             return Outcome([Notice(text, "success")])
+        recompute_deadlines(self.db, result.overview.client_id)
         self.plan_changed()
         return Outcome(published=result)
 

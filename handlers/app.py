@@ -21,6 +21,7 @@ from bot.kernel.config import Settings
 from bot.kernel.inbox_runner import InboxRunner
 from bot.kernel.instances import new_instance
 from bot.kernel.spool_mover import SpoolMover
+from bot.patchdata.pulls import rmm_access
 from bot.scheduling.scheduler import SchedulerService
 from handlers import inbox, register_all
 from handlers.ack_first import AckFirstExecutor
@@ -133,7 +134,7 @@ def create_bot(
     ids = editor_ids(settings.patchpolicy_editors)
     workspace = Workspace(client, tuple(i for i in ids if i.startswith("S")))  # the editor user groups
     editors = Editors(workspace, ids)
-    core = Core(db, clock, SlackDirectory(client, workspace), instance, editors=editors.ids)
+    core = Core(db, clock, SlackDirectory(client, workspace), instance, editors=editors.ids, rmm=rmm_access(settings))
     modals = ModalLane(modal_client(client.token, settings.web_api_url() or None))
     kit = SlackKit(editors=editors, workspace=workspace, later=AfterAck(workers), modals=modals)
     runner = InboxRunner(

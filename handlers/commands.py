@@ -16,9 +16,11 @@ from bot.kernel.clients import ClientNameError, clean_name
 from bot.kernel.escaping import mrkdwn
 from bot.kernel.views import ExportFile, Notice, Outcome
 from bot.oob.views import ReviewView
+from bot.patchdata.status import ClientStatus
 from bot.reporting.reports import Report
 from handlers.audit_blocks import report_messages
 from handlers.deliver import deliver
+from handlers.device_blocks import status_message
 from handlers.kit import SlackKit
 from handlers.oob import post_reviews
 from handlers.oob_blocks import exception_form, oob_form
@@ -158,4 +160,6 @@ def _exception(
 
 def _respond(replies: Replies, outcome: Outcome) -> None:
     """Everything the core said, merged into as few posts to the response_url as Slack's limits allow."""
-    replies.send([render(reply) for reply in outcome.replies])
+    replies.send(
+        [render(reply) for reply in outcome.replies] + [status_message(s) for s in outcome.attached(ClientStatus)]
+    )

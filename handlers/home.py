@@ -32,7 +32,7 @@ from handlers.people import open_dm, payload_actor, slack_actor
 from handlers.sop_blocks import show_message
 
 
-def home_view(view: HomeView) -> View:
+def home_view(view: HomeView, data_lines: dict[int, str] | None = None) -> View:
     blocks: list[Block] = [
         HeaderBlock(text="PatchPolicy"),
         SectionBlock(text=MarkdownTextObject(text="Written, living patch management SOPs for every client.")),
@@ -52,7 +52,8 @@ def home_view(view: HomeView) -> View:
     blocks += [DividerBlock(), SectionBlock(text=MarkdownTextObject(text="*Clients*"))]
     for client_id, row in zip(view.client_ids, view.clients.rows, strict=False):
         name, status, _owner, _published, next_window = row
-        detail = " · ".join(mrkdwn(truncate(part, 200)) for part in (status, next_window) if part)
+        data = (data_lines or {}).get(client_id, "")
+        detail = " · ".join(mrkdwn(truncate(part, 200)) for part in (status, next_window, data) if part)
         button = ButtonElement(text="Show", action_id=Action.HOME_SHOW, value=str(client_id))
         blocks.append(
             SectionBlock(
@@ -93,7 +94,10 @@ class HomeListeners:
         if event.get("tab", "home") != "home":
             return
         actor = slack_actor(self.kit.editors, event["user"], event["user"])
-        client.views_publish(user_id=event["user"], view=home_view(self.core.reader.home(actor)))
+        home = self.core.reader.home(actor)
+        client.views_publish(
+            user_id=event["user"], view=home_view(home, self.core.device_data.home_lines(home.client_ids))
+        )
 
     def new_policy(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """The modal opens at once, in its own lane (the trigger lives 3 seconds); a refusal goes to the DM."""

@@ -48,6 +48,8 @@ class Action(StrEnum):
     OOB_MITIGATED = "pp.oob.mitigated"
     OOB_EXCEPTION = "pp.oob.exception"
     OOB_CLIENT = "pp.oob.client"  # the form's external select
+    # device data
+    DEVICE_EXCEPTION = "pp.device.exception"  # + ".<n>"
 
     def of(self, suffix: object) -> str:
         """The action_id of one of a family: Action.CHOICE.of(2) == 'pp.choice.2'."""

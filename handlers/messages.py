@@ -1,4 +1,4 @@
-"""Messages in the bot's DM: typed answers, and policy files shared to be imported."""
+"""Messages in the bot's DM: typed answers, policy files shared to be imported, and RMM exports."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from bot.core import Core
 from bot.kernel.actor import Actor
 from bot.kernel.escaping import unescape_slack
 from handlers.deliver import deliver
+from handlers.device_files import import_export, is_export
 from handlers.kit import SlackKit
 from handlers.people import slack_actor
 from handlers.policy_files import fetch_policy_file
@@ -26,6 +27,9 @@ class MessageListeners:
 
     def direct_message(self, event: dict[str, Any], client: WebClient) -> None:
         if event.get("channel_type") != "im" or event.get("bot_id") or not event.get("user"):
+            return
+        if event.get("subtype") == "file_share" and is_export(event.get("files") or []):
+            import_export(event, client, self.core)
             return
         if event.get("subtype") == "file_share":
             _import(event, client, self.core, self.kit)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import date
 from typing import Any
@@ -143,6 +144,19 @@ class OobListeners:
         view = exception_form(form, body["channel"]["id"], body["message"]["ts"], body.get("response_url", ""))
         self.kit.modals.open(body["trigger_id"], view, respond)
 
+    def device_exception(self, ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        """The overdue digest's Exception button: the form, filled in with the device and its updates."""
+        ack()
+        if self.refuse(body, respond):
+            return
+        value = json.loads(action["value"])
+        form = self.core.exceptions.form(client_id=int(value["c"]), what=str(value["w"]))
+        if isinstance(form, Notice):
+            self.kit.later.run(Replies(respond).notices, [form])
+            return
+        view = exception_form(form, body["channel"]["id"], body["message"]["ts"], body.get("response_url", ""))
+        self.kit.modals.open(body["trigger_id"], view, respond)
+
     def clients(self, ack: Ack, payload: dict[str, Any]) -> None:
         """The out-of-band form's client list, searched as the user types."""
         ack(
@@ -208,6 +222,7 @@ def register(app: App, core: Core, kit: SlackKit) -> None:
     app.action(_SIMPLE_STEP)(kit.later.listener(listeners.step))
     app.action(Action.OOB_MITIGATED)(listeners.mitigated)
     app.action(Action.OOB_EXCEPTION)(listeners.exception)
+    app.action(Action.DEVICE_EXCEPTION.family(r"\d+"))(listeners.device_exception)
     app.options(Action.OOB_CLIENT)(listeners.clients)
     app.view(Form.OOB_MITIGATE)(listeners.mitigation)
     app.view(Form.OOB_OPEN)(listeners.opened)

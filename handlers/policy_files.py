@@ -25,7 +25,7 @@ def fetch_policy_file(client: WebClient, files: list[dict[str, Any]]) -> str | N
     if int(shared.get("size") or 0) > MAX_BYTES:
         return Notice(f"That file is larger than {MAX_BYTES // 1024} KB; a policy file is much smaller.", "error")
     url = str(shared.get("url_private_download") or shared.get("url_private") or "")
-    if not _from_slack(client, url):
+    if not from_slack(client, url):
         return Notice("I can only read files stored in Slack.", "error")
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {client.token}"})
     try:
@@ -42,7 +42,7 @@ def fetch_policy_file(client: WebClient, files: list[dict[str, Any]]) -> str | N
         return Notice("That file is not UTF-8 text; export a policy file and share it again.", "error")
 
 
-def _from_slack(client: WebClient, url: str) -> bool:
+def from_slack(client: WebClient, url: str) -> bool:
     """Only Slack's own file host (or the API host the client talks to) gets the bot token."""
     host = urlparse(url).hostname or ""
     api_host = urlparse(client.base_url).hostname or ""

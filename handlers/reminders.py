@@ -25,6 +25,7 @@ from bot.kernel.durations import describe_duration, parse_duration
 from bot.kernel.escaping import mrkdwn, truncate
 from bot.kernel.views import Notice, ShowView
 from bot.oob.views import ReviewReminderView
+from bot.patchdata.service import DigestView
 from bot.reporting.checkins import CheckinResult
 from bot.reporting.policy_reviews import ReviewDue
 from bot.reporting.reports import ReportPost
@@ -32,6 +33,7 @@ from bot.scheduling.ledger import ReminderView
 from bot.sop.render import environment
 from handlers.audit_blocks import report_messages, review_due_message
 from handlers.blocks import Message, notice_message, your_time
+from handlers.device_blocks import digest_message
 from handlers.forms import CheckinFailures
 from handlers.ids import Action, Form
 from handlers.kit import SlackKit
@@ -152,6 +154,8 @@ class SlackPoster:
             return [review_reminder_message(view)]
         if isinstance(view, ExceptionReminderView):
             return [exception_reminder_message(view)]
+        if isinstance(view, DigestView):
+            return [digest_message(view)]
         return [reminder_message(view)]
 
 

@@ -20,6 +20,8 @@ CLIENT_SPECIFIC = {
     "client.channel",
     "client.compliance",
     "scope.internet_facing",
+    "data.rmm",
+    "data.group_map",
 }
 RETRIES = "How many automatic retries"
 DEFERRALS = "How many times may a user defer"

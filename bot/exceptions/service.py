@@ -78,12 +78,16 @@ class Exceptions:
         self.clock = clock
         self.reviews = reviews
 
-    def form(self, client_name: str = "", review_id: int | None = None) -> ExceptionForm | Notice:
-        """The form's defaults for a client (or for the review whose Exception button was pressed)."""
+    def form(
+        self, client_name: str = "", review_id: int | None = None, client_id: int | None = None, what: str = ""
+    ) -> ExceptionForm | Notice:
+        """The form's defaults for a client (or for the review, or the overdue device, whose button was pressed)."""
         with self.db.read() as session:
             review = session.get(OobReview, review_id) if review_id is not None else None
             if review is not None:
                 client = session.get(Client, review.client_id)
+            elif client_id is not None and session.get(Client, client_id) is not None:
+                client = session.get(Client, client_id)
             else:
                 match = resolve_client(session, client_name, kind="client")
                 client = match.client
@@ -104,7 +108,7 @@ class Exceptions:
                 approver=policy.label("exceptions.approver"),
                 review_id=review.id if review else None,
                 review_step=review.step if review else None,
-                what=review.title if review else "",
+                what=review.title if review else what[:MAX_TEXT],
             )
 
     def record(

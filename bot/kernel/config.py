@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     reminder_poll_seconds: int = Field(default=60, ge=5, le=86_400)
     inbox_workers: int = Field(default=32, ge=0, le=256)  # threads running recorded requests; 0: record only
     worker_processes: int | None = Field(default=None, ge=0, le=64)  # children of serve; None: one per core
+    ninjaone_url: str = ""  # e.g. https://app.ninjarmm.com (or eu., oc., ca.)
+    ninjaone_client_id: str = ""
+    ninjaone_client_secret: SecretStr | None = None
+    automox_url: str = "https://console.automox.com/api"
+    automox_api_key: SecretStr | None = None
 
     @property
     def worker_process_count(self) -> int:

@@ -113,7 +113,7 @@ def _free_text(q: Question, raw: Any, _ctx: AnswerContext) -> str:
     return text
 
 
-def _lines(q: Question, raw: Any, _ctx: AnswerContext) -> list[str]:
+def _lines(q: Question, raw: Any, ctx: AnswerContext) -> list[str]:
     text = _text(raw)
     separators = r"[\n;]+" if q.item in {"text", "named"} else r"[\n;,]+"
     lines = [
@@ -130,12 +130,25 @@ def _lines(q: Question, raw: Any, _ctx: AnswerContext) -> list[str]:
         raise AnswerError(f"That is {len(lines)} lines; at most {limit} please.")
     parse_item = _ITEMS[q.item or "text"]
     values = [parse_item(line, number) for number, line in enumerate(lines, start=1)]
+    if q.item == "group_map":
+        _check_group_map(values, ctx.answers.get("scope.groups") or [])
     if q.item == "group":
         slugs = [slug(v) for v in values]
         duplicate = next((v for v, s in zip(values, slugs, strict=True) if slugs.count(s) > 1), None)
         if duplicate:
             raise AnswerError(f"'{duplicate}' is listed twice; each group needs its own name.")
     return values
+
+
+def _check_group_map(values: list[str], groups: list[str]) -> None:
+    """Each 'RMM group - maintenance group' line names one of the policy's maintenance groups."""
+    known = {g.casefold() for g in groups}
+    for number, value in enumerate(values, start=1):
+        ours = value.rpartition(" - ")[2].strip()
+        if ours.casefold() not in known:
+            raise AnswerError(
+                f"Line {number}: '{ours[:40]}' is not a maintenance group; the groups are {', '.join(groups)}."
+            )
 
 
 def _item_text(line: str, number: int) -> str:
@@ -309,6 +322,7 @@ _PARSERS = {
 _ITEMS = {
     "text": _item_text,
     "named": _item_named,
+    "group_map": _item_named,
     "group": _item_group,
     "duration": _item_duration,
     "date_range": _item_date_range,

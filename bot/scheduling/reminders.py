@@ -42,6 +42,7 @@ class Reminders:
         self.instance = instance
         self.subjects: dict[str, Subject] = {}  # "window" rows are this class's own
         self.planners: list[Callable[[Session, Client, PolicyVersion, datetime], int]] = []  # reports, reviews
+        self.chores: list[Callable[[], object]] = []  # hourly work of the scheduler's process: RMM pulls
 
     # ----- planning -----------------------------------------------------------------------------
 
@@ -122,10 +123,16 @@ class Reminders:
                 latest[(row.client_id, row.occurrence)] = row.id
         for row in due:
             subject = self.subjects.get(row.subject)
-            if subject is not None:
-                reason = self._archived(row) or subject.skip_reason(row, now)
-            else:
-                reason = self._not_useful(row, now, latest) or self._paused(row, now) or self._answered(row)
+            try:
+                if subject is not None:
+                    reason = self._archived(row) or subject.skip_reason(row, now)
+                else:
+                    reason = self._not_useful(row, now, latest) or self._paused(row, now) or self._answered(row)
+            except Exception as err:  # one reminder that can't be judged must not stop the others
+                log.exception("reminder %s (%s %s) could not be judged", row.id, row.occurrence, row.kind)
+                self._retry(row.id, row.attempts + 1, now, str(err))
+                report.failed += 1
+                continue
             if reason is not None:
                 self._finish(row.id, "skipped", note=reason)
                 log.info("reminder %s (%s %s) skipped: %s", row.id, row.occurrence, row.kind, reason)
@@ -134,7 +141,13 @@ class Reminders:
             stale_since = row.claimed_at if row.status == "claimed" else None
             if not self._claim(row, now):
                 continue  # another process has it
-            view = subject.reminder(row) if subject is not None else self.view(row.id)
+            try:
+                view = subject.reminder(row) if subject is not None else self.view(row.id)
+            except Exception as err:
+                log.exception("reminder %s (%s %s) could not be prepared", row.id, row.occurrence, row.kind)
+                self._retry(row.id, row.attempts + 1, now, str(err))
+                report.failed += 1
+                continue
             if view is None:
                 self._finish(row.id, "skipped", note="nowhere to post it")
                 report.skipped += 1

@@ -64,7 +64,7 @@ class Core:
             overdue=self.device_data,
         )
         self.reminders.planners += [self.reports.plan, self.policy_reviews.plan, self.device_data.plan]
-        self.reminders.chores.append(self.device_data.pulls.pull_due)  # hourly: each client's daily RMM pull
+        self.reminders.chores.append(self.device_data.pulls.pull_due)  # daily, after planning: RMM pulls
         self.editors = editors  # named in refusals; the adapter decides who is one
         self._plan_listeners: list[Callable[[], None]] = []
 

@@ -29,6 +29,11 @@ class MessageListeners:
         if event.get("channel_type") != "im" or event.get("bot_id") or not event.get("user"):
             return
         if event.get("subtype") == "file_share" and is_export(event.get("files") or []):
+            if not self.kit.editors.is_editor(event["user"]):  # device data is audit evidence: editors bring it in
+                client.chat_postMessage(
+                    channel=event["channel"], **render(self.core.refusal("import device data for")).as_kwargs()
+                )
+                return
             import_export(event, client, self.core)
             return
         if event.get("subtype") == "file_share":

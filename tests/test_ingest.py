@@ -522,3 +522,24 @@ def test_an_export_shared_in_the_dm_with_the_clients_name(bot, fake, tmp_path):
     files = [fake.user_file("again.csv", content)]
     bot.event({**event, "text": "", "files": files, "ts": "1.6"})
     assert "Which client is this export for?" in fake.last_post("DUTECH")["text"]
+
+
+def test_only_editors_import_device_data_in_the_dm(fake, make_bot):
+    guarded = make_bot(editors="UTECH")
+    publish_client(guarded.core)
+    content = "\n".join([",".join(NINJA_OS), f"1,1041,CU,KB5046617,CRITICAL,APPROVED,PATCH,,{epoch(COLLECTED)}"])
+    files = [fake.user_file("acme.csv", content)]
+    event = {
+        "type": "message",
+        "subtype": "file_share",
+        "channel_type": "im",
+        "channel": "DUOTHER",
+        "user": "UOTHER",
+        "text": "Acme",
+        "files": files,
+        "ts": "2.5",
+    }
+    guarded.event(event)
+    assert "Only PatchPolicy editors can import device data for policies" in fake.last_post("DUOTHER")["text"]
+    with guarded.db.read() as session:
+        assert session.exec(select(func.count()).select_from(IngestRun)).one() == 0

@@ -76,3 +76,12 @@ def test_the_exception_button_opens_the_form_filled_in(bot, fake, tmp_path):
     opened = opened_form(fake)
     what = next(b for b in opened["blocks"] if b.get("block_id") == "what")
     assert what["element"]["initial_value"] == "PC-1: KB5046617, KB5046618"
+
+
+def test_the_window_check_in_points_to_the_device_data(bot, fake, tmp_path):
+    publish_client(bot.core)
+    load(bot, tmp_path, ROWS)
+    pilot_end = datetime(2026, 12, 10, 5, 0, tzinfo=UTC)  # Wed 9 Dec 20:00-24:00 in New York
+    bot.scheduler.advance(pilot_end + timedelta(minutes=1))
+    (close,) = [m for m in fake.posts("C0ACME") if "Pilot window closed" in message_text(m)]
+    assert "What the RMM's data shows, Pilot included: `/patchpolicy status Acme`." in message_text(close)

@@ -140,7 +140,7 @@ def test_a_500_that_persists_stores_nothing_and_status_says_so(db_url, clock, rm
     assert CLIENT_SECRET not in caplog.text and "token-" not in caplog.text
     status = core.device_data.status("acme")
     assert "failed: NinjaOne answered 500" in status.problem
-    assert [name for name, _, _ in core.device_data.pulls.due()] == ["Acme"]  # tried again within the hour
+    assert [name for name, _, _ in core.device_data.pulls.due()] == ["Acme"]  # tried again at the next run
 
 
 def test_automox_pages_servers_and_waits_out_a_429(db_url, clock, rmm):
@@ -195,12 +195,13 @@ def test_the_lease_holder_pulls_once_a_day_and_health_shows_no_secret(fake, make
     one, two = make_bot(instance="one"), make_bot(instance="two")
     publish_client(one.core, {"data.rmm": "ninjaone", "data.rmm_org": "Acme Corp"})
     start = datetime(2026, 11, 26, 9, tzinfo=UTC)
-    for hour in range(1, 30):
+    for hour in range(1, 50):
         one.scheduler.advance(start + timedelta(hours=hour))
         two.scheduler.advance(start + timedelta(hours=hour))
     with one.db.read() as session:
         pulls = session.exec(select(IngestRun.origin, IngestRun.by)).all()
-    assert pulls == [("api:NinjaOne Acme Corp", "scheduler")] * 2  # day one, and day two (unchanged data)
+    # the planning run after publishing (9:00), then 28 Nov 00:05 (27 Nov 00:05 was within 20 hours of it)
+    assert pulls == [("api:NinjaOne Acme Corp", "scheduler")] * 2
     assert len(rmm.paths("/ws/oauth/token")) == 2  # one process pulls: the one holding the lease
     health = one.get("/healthz").body
     assert "database" in health and CLIENT_SECRET not in health and CLIENT_ID not in health

@@ -1,5 +1,5 @@
 """Pulls from the RMM APIs (NinjaOne, Automox) for each client whose policy names its RMM and organisation:
-at most once a day per client, run by the scheduler (so by the process holding its lease), or at once with
+once a day per client, run by the scheduler's daily job (so by the process holding its lease), or at once with
 `patchpolicy pull`. A pull is an import like a file's: the same checks, the same idempotence. A pull that
 fails stores nothing and is recorded with its reason, which `status` shows."""
 
@@ -28,7 +28,7 @@ from storage.device_data import IngestRun
 from storage.models import Client
 
 log = logging.getLogger(__name__)
-EVERY = timedelta(hours=20)  # "daily", with room for the hourly check to drift
+EVERY = timedelta(hours=20)  # "daily": a start soon after the daily run does not pull again
 LABELS = {"ninjaone": "NinjaOne", "automox": "Automox"}
 
 
@@ -67,6 +67,8 @@ class Pulls:
 
     def due(self) -> list[tuple[str, str, str]]:
         """(client name, rmm, organisation) of each client whose daily pull is due."""
+        if not any(self.access.configured(rmm) for rmm in LABELS):
+            return []  # no RMM credentials here: nothing to pull (and nothing to read)
         found = []
         with self.db.read() as session:
             clients = session.exec(
@@ -78,7 +80,7 @@ class Pulls:
                 rmm, org = answers.get("data.rmm"), str(answers.get("data.rmm_org") or "").strip()
                 if rmm not in LABELS or not org or not self.access.configured(rmm):
                     continue
-                last = session.exec(  # the last pull that worked: a failed one is tried again within the hour
+                last = session.exec(  # the last pull that worked: a failed one is tried again at the next run
                     select(IngestRun.started_at)
                     .where(
                         IngestRun.client_id == client.id,

@@ -29,6 +29,7 @@ class ReminderView:
     notice: str
     checkin: bool
     owner_ids: tuple[str, ...] = ()
+    device_data: bool = False  # the client has RMM data: the check-in points to what it shows
 
 
 class Poster(Protocol):

@@ -23,6 +23,7 @@ from bot.scheduling.ledger import DispatchReport, Poster, ReminderView, Subject
 from bot.scheduling.planning import plan_client
 from bot.sop.document import local_formatter
 from storage.db import Database
+from storage.device_data import IngestRun
 from storage.models import Client, PolicyVersion, Reminder, WindowOutcome
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class Reminders:
         self.instance = instance
         self.subjects: dict[str, Subject] = {}  # "window" rows are this class's own
         self.planners: list[Callable[[Session, Client, PolicyVersion, datetime], int]] = []  # reports, reviews
-        self.chores: list[Callable[[], object]] = []  # hourly work of the scheduler's process: RMM pulls
+        self.chores: list[Callable[[], object]] = []  # daily work of the scheduler's process: RMM pulls
 
     # ----- planning -----------------------------------------------------------------------------
 
@@ -186,12 +187,16 @@ class Reminders:
             version = session.exec(
                 select(PolicyVersion).where(PolicyVersion.client_id == client.id, PolicyVersion.version == row.version)
             ).first()
+            has_data = session.exec(
+                select(IngestRun.id).where(IngestRun.client_id == client.id, col(IngestRun.error).is_(None)).limit(1)
+            ).first()
         policy = policy_from(version.answers)
         group = next((g for g in policy.groups if g.name == row.group_name), None)
         local = local_formatter(policy.timezone)
         return ReminderView(
             reminder_id=row.id,
             kind=row.kind,
+            device_data=has_data is not None,
             client_id=client.id,
             client_name=client.name,
             group=row.group_name,

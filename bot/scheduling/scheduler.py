@@ -1,7 +1,7 @@
 """The scheduler: APScheduler 3 with a persistent job store in the bot's database, run by one replica.
 
-The truth lives in the Reminder table; the job store only holds four jobs, rebuilt from the tables at
-start: `pp-plan` (daily: extend every plan), `pp-chores` (hourly: RMM pulls), `pp-next` (a date job at the
+The truth lives in the Reminder table; the job store only holds three jobs, rebuilt from the tables at
+start: `pp-plan` (daily: extend every plan, then the chores such as RMM pulls), `pp-next` (a date job at the
 earliest due reminder, re-armed
 after each run) and `pp-poll` (re-arms pp-next, so plans made by other replicas are seen). Replicas
 share one database, and APScheduler must not share a job store between running schedulers, so a lease
@@ -55,12 +55,6 @@ def _run_dispatch(instance: str) -> None:
     service = _SERVICES.get(instance)
     if service is not None:
         service.dispatch()
-
-
-def _run_chores(instance: str) -> None:
-    service = _SERVICES.get(instance)
-    if service is not None:
-        service.chores()
 
 
 def _run_poll(instance: str) -> None:
@@ -231,13 +225,6 @@ class SchedulerService:
             _run_plan, DateTrigger(now), args=[self.instance], id="pp-plan-now", replace_existing=True
         )
         self.scheduler.add_job(
-            _run_chores,
-            IntervalTrigger(hours=1, start_date=now + timedelta(minutes=1)),
-            args=[self.instance],
-            id="pp-chores",
-            replace_existing=True,
-        )
-        self.scheduler.add_job(
             _run_poll,
             IntervalTrigger(seconds=self.poll.total_seconds(), start_date=now),
             args=[self.instance],
@@ -273,9 +260,10 @@ class SchedulerService:
         added = self.reminders.plan_all()
         log.info("planned %s new reminders", added)
         self.arm_next()
+        self.chores()
 
     def chores(self) -> None:
-        """The hourly chores (RMM pulls): each runs on its own, so one failing never stops the others."""
+        """The daily chores (RMM pulls), after planning: each on its own, so one failing never stops the others."""
         for chore in self.reminders.chores:
             try:
                 chore()

@@ -205,3 +205,19 @@ def test_the_lease_holder_pulls_once_a_day_and_health_shows_no_secret(fake, make
     assert len(rmm.paths("/ws/oauth/token")) == 2  # one process pulls: the one holding the lease
     health = one.get("/healthz").body
     assert "database" in health and CLIENT_SECRET not in health and CLIENT_ID not in health
+
+
+def test_the_policy_says_how_often_to_pull(db_url, clock, rmm):
+    ninja_org(rmm, devices=1, per_device=1)
+    core = core_for(db_url, clock, rmm, [])
+    publish_client(core, {"data.rmm": "ninjaone", "data.rmm_org": "Acme Corp", "data.pull": "weekly"})
+    assert [n for n, _, _ in core.device_data.pulls.due()] == ["Acme"]
+    assert core.device_data.pull()[0].ok
+    clock.set(clock.now() + timedelta(days=3))
+    assert core.device_data.pulls.due() == []  # weekly: not again after three days
+    clock.set(clock.now() + timedelta(days=4))
+    assert [n for n, _, _ in core.device_data.pulls.due()] == ["Acme"]
+    publish_client(core, {"data.rmm": "ninjaone", "data.rmm_org": "Acme Corp", "data.pull": "off"})
+    assert core.device_data.pulls.due() == []
+    (asked,) = core.device_data.pull("acme")  # by hand, whatever the schedule
+    assert asked.ok

@@ -28,7 +28,8 @@ from storage.device_data import IngestRun
 from storage.models import Client
 
 log = logging.getLogger(__name__)
-EVERY = timedelta(hours=20)  # "daily": a start soon after the daily run does not pull again
+# the policy's data.pull; a little short of a day or a week, so a start soon after the daily run does not pull again
+EVERY = {"daily": timedelta(hours=20), "weekly": timedelta(days=6, hours=20)}
 LABELS = {"ninjaone": "NinjaOne", "automox": "Automox"}
 
 
@@ -78,7 +79,8 @@ class Pulls:
                 version = latest_version(session, client.id)
                 answers = version.answers if version else {}
                 rmm, org = answers.get("data.rmm"), str(answers.get("data.rmm_org") or "").strip()
-                if rmm not in LABELS or not org or not self.access.configured(rmm):
+                every = EVERY.get(answers.get("data.pull") or "daily")
+                if rmm not in LABELS or not org or not self.access.configured(rmm) or every is None:
                     continue
                 last = session.exec(  # the last pull that worked: a failed one is tried again at the next run
                     select(IngestRun.started_at)
@@ -89,7 +91,7 @@ class Pulls:
                     )
                     .order_by(col(IngestRun.started_at).desc())
                 ).first()
-                if last is None or self.clock.now() - last >= EVERY:
+                if last is None or self.clock.now() - last >= every:
                     found.append((client.name, rmm, org))
         return found
 

@@ -21,6 +21,7 @@ from bot.patchdata.pulls import Pulls, RmmAccess
 from bot.patchdata.records import OPEN_STATES
 from bot.patchdata.status import ClientStatus, measure, status_of, worst_first
 from bot.policy.model import Policy, policy_from
+from bot.scheduling.planning import plan_once
 from storage.db import Database
 from storage.device_data import Device, DeviceUpdate, IngestRun
 from storage.models import Client, PolicyVersion, Reminder
@@ -157,28 +158,10 @@ class DeviceData:
         for offset in (0, 1):
             day = (local + timedelta(days=offset)).date()
             due = datetime(day.year, day.month, day.day, DIGEST_HOUR, tzinfo=zone)
-            occurrence = f"overdue:{day.isoformat()}"
-            if (
-                due <= now - timedelta(hours=1)
-                or session.exec(
-                    select(Reminder.id).where(Reminder.client_id == client.id, Reminder.occurrence == occurrence)
-                ).first()
-            ):
-                continue
-            session.add(
-                Reminder(
-                    client_id=client.id,
-                    version=version.version,
-                    subject="overdue",
-                    group_name="device data",
-                    occurrence=occurrence,
-                    kind="digest",
-                    due_at=due,
-                    window_start=due - timedelta(days=1),
-                    window_end=due,
-                )
-            )
-            added += 1
+            if due > now - timedelta(hours=1):
+                span = (due - timedelta(days=1), due)
+                occurrence = f"overdue:{day.isoformat()}"
+                added += plan_once(session, client, version, "overdue", occurrence, "digest", due, span, "device data")
         return added
 
     def skip_reason(self, row: Reminder, now: datetime) -> str | None:

@@ -12,6 +12,7 @@ from bot.kernel.clock import Clock
 from bot.kernel.versions import latest_version
 from bot.kernel.views import Notice, TableView
 from bot.policy.model import Policy
+from bot.scheduling.planning import plan_once
 from bot.sop.document import local_formatter, next_review
 from storage.db import Database
 from storage.models import Client, PolicyReview, PolicyVersion, Reminder
@@ -55,29 +56,10 @@ class PolicyReviews:
             return 0
         due = next_review(Policy(version.answers), last)
         occurrence = f"review:{due:%Y-%m-%dT%H:%M}"
-        added = 0
-        for kind in ("review", "review-dm"):
-            exists = session.exec(
-                select(Reminder.id).where(
-                    Reminder.client_id == client.id, Reminder.occurrence == occurrence, Reminder.kind == kind
-                )
-            ).first()
-            if exists is None:
-                session.add(
-                    Reminder(
-                        client_id=client.id,
-                        version=version.version,
-                        subject="review",
-                        group_name="policy review",
-                        occurrence=occurrence,
-                        kind=kind,
-                        due_at=due,
-                        window_start=last,
-                        window_end=due,
-                    )
-                )
-                added += 1
-        return added
+        return sum(
+            plan_once(session, client, version, "review", occurrence, kind, due, (last, due), "policy review")
+            for kind in ("review", "review-dm")
+        )
 
     def skip_reason(self, row: Reminder, now: datetime) -> str | None:
         with self.db.read() as session:

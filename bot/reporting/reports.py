@@ -19,6 +19,7 @@ from bot.kernel.versions import latest_version
 from bot.oob.rules import CLOSING, LABELS
 from bot.policy.model import TIERS, Policy
 from bot.policy.windows import occurrences
+from bot.scheduling.planning import plan_once
 from bot.sop.document import local_formatter
 from bot.sop.render import environment, html_environment, markdown_to_html
 from storage.db import Database
@@ -218,25 +219,7 @@ class Reports:
         _start, end = period.start, period.end
         due = end.replace(hour=REPORT_DAY_HOUR)
         occurrence = f"report:{period.key}"
-        exists = session.exec(
-            select(Reminder).where(Reminder.client_id == client.id, Reminder.occurrence == occurrence)
-        ).first()
-        if exists is not None:
-            return 0
-        session.add(
-            Reminder(
-                client_id=client.id,
-                version=version.version,
-                subject="report",
-                group_name="report",
-                occurrence=occurrence,
-                kind="report",
-                due_at=due,
-                window_start=_start,
-                window_end=end,
-            )
-        )
-        return 1
+        return plan_once(session, client, version, "report", occurrence, "report", due, (_start, end), "report")
 
     def skip_reason(self, row: Reminder, now: datetime) -> str | None:
         return None

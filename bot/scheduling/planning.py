@@ -70,3 +70,38 @@ def plan_client(session: Session, client: Client, version: PolicyVersion, now: d
     session.add_all(added)
     session.flush()
     return len(added)
+
+
+def plan_once(
+    session: Session,
+    client: Client,
+    version: PolicyVersion,
+    subject: str,
+    occurrence: str,
+    kind: str,
+    due: datetime,
+    span: tuple[datetime, datetime],
+    label: str,
+) -> int:
+    """Add a reminder of another subject (a report, a review, a digest) unless the ledger already has it: 1 or 0."""
+    exists = session.exec(
+        select(Reminder.id).where(
+            Reminder.client_id == client.id, Reminder.occurrence == occurrence, Reminder.kind == kind
+        )
+    ).first()
+    if exists is not None:
+        return 0
+    session.add(
+        Reminder(
+            client_id=client.id,
+            version=version.version,
+            subject=subject,
+            group_name=label,
+            occurrence=occurrence,
+            kind=kind,
+            due_at=due,
+            window_start=span[0],
+            window_end=span[1],
+        )
+    )
+    return 1

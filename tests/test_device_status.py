@@ -261,7 +261,7 @@ def test_the_home_tab_shows_each_clients_overdue_count(bot, fake, clock, tmp_pat
     (published,) = fake.calls_to("views.publish")
     view = published.args["view"]
     home = message_text(json.loads(view) if isinstance(view, str) else view)
-    assert "2 device updates overdue (device data today)" in home
+    assert "2 device updates overdue · fully patched 0 of 2 · on time 0% in 30 days (device data today)" in home
 
 
 def test_a_new_version_moves_the_deadlines_of_open_updates_only(core, tmp_path):

@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, not_
+from sqlalchemy import and_, case, func, not_, or_
 from sqlmodel import Session, col, select
 
 from bot.kernel.clock import Clock
@@ -19,7 +20,15 @@ from bot.patchdata.coverage import active_exceptions, covered
 from bot.patchdata.ingest import Ingest, IngestResult
 from bot.patchdata.pulls import Pulls, RmmAccess
 from bot.patchdata.records import OPEN_STATES
-from bot.patchdata.status import ClientStatus, measure, status_of, worst_first
+from bot.patchdata.status import (
+    FULLY_PATCHED,
+    ClientStatus,
+    counted_rows,
+    due_in_window,
+    measure,
+    status_of,
+    worst_first,
+)
 from bot.policy.model import Policy, policy_from
 from bot.scheduling.planning import plan_once
 from storage.db import Database
@@ -116,9 +125,21 @@ class DeviceData:
                         DeviceUpdate.deadline_at < now,
                     )
                 ).one()
+                devices, patched = session.exec(
+                    select(func.count(), func.sum(case((_fully_patched(), 1), else_=0))).where(
+                        Device.client_id == client_id
+                    )
+                ).one()
+                counted, _, _ = counted_rows(session, client_id, now)
+                window = due_in_window(session, counted, now)
+                due = sum(s.due for s in window)
+                on_time = f"on time {sum(s.on_time for s in window) / due * 100:.0f}%" if due else "nothing due"
                 days = (now - last).days
                 age = "today" if days < 1 else f"{days} day{'s' if days != 1 else ''} old"
-                lines[client_id] = f"{overdue:,} device updates overdue (device data {age})"
+                lines[client_id] = (
+                    f"{overdue:,} device updates overdue · fully patched {int(patched or 0)} of {devices} · "
+                    f"{on_time} in 30 days (device data {age})"
+                )
         return lines
 
     def _overview(self, session: Session, now: datetime) -> TableView:
@@ -211,6 +232,14 @@ class DeviceData:
             )
             .order_by(col(DeviceUpdate.device_key), col(DeviceUpdate.update_key))
         )
+
+
+def _fully_patched() -> Any:
+    """A device with nothing outstanding: a count-only source's word for it, or no open update at import."""
+    return or_(
+        Device.status == FULLY_PATCHED,
+        and_(col(Device.status).is_(None), func.coalesce(Device.open_updates, 0) == 0),
+    )
 
 
 def _pct(value: float | None) -> str:

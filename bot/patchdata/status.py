@@ -92,22 +92,8 @@ def _open() -> object:
     return col(DeviceUpdate.state).in_(OPEN_STATES)
 
 
-def measure(session: Session, client: Client, policy: Policy, now: datetime) -> ClientStatus | None:
-    """The client's status now, or None when it has no device data."""
-    runs = session.exec(
-        select(IngestRun).where(IngestRun.client_id == client.id).order_by(col(IngestRun.finished_at).desc()).limit(20)
-    ).all()
-    last = next((r for r in runs if r.error is None), None)
-    if last is None:
-        return None
-    failed_pull = next((r for r in runs if r.error is not None and r.finished_at > last.finished_at), None)
-    zone = ZoneInfo(policy.timezone)
-    stale_after = stale_days(policy)
-    stale_cut = now - timedelta(days=stale_after)
-    exceptions = active_exceptions(session, client.id, now)
-    is_covered = covered(session, client.id, exceptions)
-    mine = DeviceUpdate.client_id == client.id
-    counted = and_(mine, DeviceUpdate.state != "excluded", not_(is_covered))
+def due_in_window(session: Session, counted: Any, now: datetime) -> tuple[SeverityLine, ...]:
+    """Per severity, the device updates (of those `counted`) due in the last 30 days: on time, late, not yet."""
     installed = DeviceUpdate.state == "installed"
     on_time = and_(installed, DeviceUpdate.installed_at <= DeviceUpdate.deadline_at)
     rows = session.exec(
@@ -121,11 +107,37 @@ def measure(session: Session, client: Client, policy: Policy, now: datetime) -> 
         .group_by(DeviceUpdate.severity)
     ).all()
     per = {sev: (due, int(ok or 0), int(done or 0)) for sev, due, ok, done in rows}
-    severities = tuple(
+    return tuple(
         SeverityLine(sev, per[sev][0], per[sev][1], per[sev][2] - per[sev][1], per[sev][0] - per[sev][2])
         for sev in SEVERITIES
         if sev in per
     )
+
+
+def counted_rows(session: Session, client_id: int, now: datetime) -> tuple[Any, Any, bool]:
+    """Conditions on the client's device updates: those that count (not excluded, not under an active
+    exception) and those an exception covers; and whether any exception is active."""
+    exceptions = active_exceptions(session, client_id, now)
+    is_covered = covered(session, client_id, exceptions)
+    counted = and_(DeviceUpdate.client_id == client_id, DeviceUpdate.state != "excluded", not_(is_covered))
+    return counted, is_covered, bool(exceptions)
+
+
+def measure(session: Session, client: Client, policy: Policy, now: datetime) -> ClientStatus | None:
+    """The client's status now, or None when it has no device data."""
+    runs = session.exec(
+        select(IngestRun).where(IngestRun.client_id == client.id).order_by(col(IngestRun.finished_at).desc()).limit(20)
+    ).all()
+    last = next((r for r in runs if r.error is None), None)
+    if last is None:
+        return None
+    failed_pull = next((r for r in runs if r.error is not None and r.finished_at > last.finished_at), None)
+    zone = ZoneInfo(policy.timezone)
+    stale_after = stale_days(policy)
+    stale_cut = now - timedelta(days=stale_after)
+    counted, is_covered, exceptions = counted_rows(session, client.id, now)
+    mine = DeviceUpdate.client_id == client.id
+    severities = due_in_window(session, counted, now)
     device_rows = (
         session.connection()
         .execute(  # plain rows: thousands of devices, no ORM objects needed

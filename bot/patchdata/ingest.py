@@ -108,7 +108,8 @@ class Ingest:
             return IngestResult(client.name, before.mapping, already=f"{when:%Y-%m-%d %H:%M} as {before.origin}")
         try:
             with path.open(encoding="utf-8-sig", newline="") as stream:
-                mapping, header = self._mapping(path, stream, own if columns else None, own)
+                data = load_json(path, stream) if is_json(path, stream) else None  # parsed once, for every pass
+                mapping, header = self._mapping(stream, data, own if columns else None, own)
                 if isinstance(mapping, str):
                     return IngestResult(client.name, problem=mapping)
                 absent = mapping.missing(header)
@@ -116,14 +117,15 @@ class Ingest:
                     return IngestResult(
                         client.name, mapping.label, errors=tuple(f"Row 1: no column {a}." for a in absent)
                     )
-            checked = self._check(path, mapping)
+            checked = self._check(path, mapping, data)
             if checked.errors:
                 return IngestResult(
                     client.name, mapping.label, rows=checked.rows, errors=checked.errors, more_errors=checked.more
                 )
             started = self.clock.now()
             deadlines = Deadlines.of(policy_from(version.answers))
-            devices, updates = self._write(client.id, path, mapping, deadlines, self._rolled_up_before(client.id))
+            floor = self._rolled_up_before(client.id)
+            devices, updates = self._write(client.id, path, data, mapping, deadlines, floor)
         except (FileError, UnicodeDecodeError) as err:
             problem = str(err) if isinstance(err, FileError) else "That file is not UTF-8 text; export it as UTF-8 CSV."
             return IngestResult(client.name, problem=problem)
@@ -156,11 +158,11 @@ class Ingest:
         )
 
     def _mapping(
-        self, path: Path, stream: Any, chosen: Mapping | None, own: Mapping | None
+        self, stream: Any, data: Any, chosen: Mapping | None, own: Mapping | None
     ) -> tuple[Mapping | str, list[str]]:
-        """The mapping to read the file with (the one given, a vendor's found by the header, or the client's)."""
-        if is_json(path, stream):
-            data = load_json(path, stream)
+        """The mapping to read the file with (the one given, a vendor's found by the header, or the client's);
+        `data` is the parsed JSON, or None for a CSV file read from `stream`."""
+        if data is not None:
             for mapping in [chosen] if chosen else [*known(), *([own] if own else [])]:
                 try:
                     header = json_table(data, mapping.rows, mapping.expand).header
@@ -178,19 +180,19 @@ class Ingest:
 
     @staticmethod
     @contextmanager
-    def _table(path: Path, mapping: Mapping) -> Iterator[Table]:
-        """The file's table under `mapping` (opened afresh: each pass streams it again)."""
+    def _table(path: Path, data: Any, mapping: Mapping) -> Iterator[Table]:
+        """The export's table under `mapping`: the parsed JSON's rows, or the CSV file streamed afresh."""
+        if data is not None:
+            yield json_table(data, mapping.rows, mapping.expand)
+            return
         with path.open(encoding="utf-8-sig", newline="") as stream:
-            if is_json(path, stream):
-                yield json_table(load_json(path, stream), mapping.rows, mapping.expand)
-            else:
-                yield csv_table(stream)
+            yield csv_table(stream)
 
-    def _check(self, path: Path, mapping: Mapping) -> _Checked:
+    def _check(self, path: Path, mapping: Mapping, data: Any) -> _Checked:
         """Every row read, nothing stored: the problems, and a repeat of a device and update named as one."""
         checked = _Checked()
         seen: set[int] = set()
-        with self._table(path, mapping) as table:
+        with self._table(path, data, mapping) as table:
             reader = RowReader(mapping, table.header, self.clock.now())
             for number, values in table.rows:
                 checked.rows += 1
@@ -217,14 +219,14 @@ class Ingest:
             ).one()
 
     def _write(
-        self, client_id: int, path: Path, mapping: Mapping, deadlines: Deadlines, floor: datetime | None
+        self, client_id: int, path: Path, data: Any, mapping: Mapping, deadlines: Deadlines, floor: datetime | None
     ) -> tuple[int, int]:
         """Store the checked file in batches (each its own transaction, so other writers are not held up)."""
         devices: dict[str, dict[str, Any]] = {}
         updates: list[dict[str, Any]] = []
         every_device: set[str] = set()
         update_count = 0
-        with self._table(path, mapping) as table:
+        with self._table(path, data, mapping) as table:
             reader = RowReader(mapping, table.header, self.clock.now())
             for number, values in table.rows:
                 record = reader.read(number, values)

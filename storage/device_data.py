@@ -114,6 +114,15 @@ class PatchMonth(SQLModel, table=True):
     hours_histogram: str = Field(default="", sa_column=Column(Text, nullable=False))  # JSON {bucket: count}
 
 
+def last_import(session: Session, client_id: int) -> IngestRun | None:
+    """The client's newest import or pull that stored data (a failed pull stores none)."""
+    return session.exec(
+        select(IngestRun)
+        .where(IngestRun.client_id == client_id, col(IngestRun.error).is_(None))
+        .order_by(col(IngestRun.finished_at).desc())
+    ).first()
+
+
 def _insert(session: Session, table: type[SQLModel]) -> Any:
     dialect = session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)

@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, not_, or_
+from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, col, select
 
 from bot.kernel.clock import Clock
 from bot.kernel.lookup import resolve_client
 from bot.kernel.versions import latest_version
 from bot.kernel.views import Notice, TableView
-from bot.patchdata.coverage import active_exceptions, covered
 from bot.patchdata.ingest import Ingest, IngestResult
 from bot.patchdata.pulls import Pulls, RmmAccess
 from bot.patchdata.records import OPEN_STATES
@@ -32,7 +31,7 @@ from bot.patchdata.status import (
 from bot.policy.model import Policy, policy_from
 from bot.scheduling.planning import plan_once
 from storage.db import Database
-from storage.device_data import Device, DeviceUpdate, IngestRun
+from storage.device_data import Device, DeviceUpdate, last_import
 from storage.models import Client, PolicyVersion, Reminder
 
 DIGEST_HOUR = 9  # local time of the daily digest
@@ -111,18 +110,13 @@ class DeviceData:
         lines = {}
         with self.db.read() as session:
             for client_id in client_ids:
-                last = session.exec(
-                    select(IngestRun.finished_at)
-                    .where(IngestRun.client_id == client_id, col(IngestRun.error).is_(None))
-                    .order_by(col(IngestRun.finished_at).desc())
-                ).first()
-                if last is None:
+                run = last_import(session, client_id)
+                if run is None:
                     continue
+                counted, _, _ = counted_rows(session, client_id, now)  # as status counts: no excepted update
                 overdue = session.exec(
                     select(func.count()).where(
-                        DeviceUpdate.client_id == client_id,
-                        col(DeviceUpdate.state).in_(OPEN_STATES),
-                        DeviceUpdate.deadline_at < now,
+                        counted, col(DeviceUpdate.state).in_(OPEN_STATES), DeviceUpdate.deadline_at < now
                     )
                 ).one()
                 devices, patched = session.exec(
@@ -130,11 +124,10 @@ class DeviceData:
                         Device.client_id == client_id
                     )
                 ).one()
-                counted, _, _ = counted_rows(session, client_id, now)
                 window = due_in_window(session, counted, now)
                 due = sum(s.due for s in window)
                 on_time = f"on time {sum(s.on_time for s in window) / due * 100:.0f}%" if due else "nothing due"
-                days = (now - last).days
+                days = (now - run.finished_at).days
                 age = "today" if days < 1 else f"{days} day{'s' if days != 1 else ''} old"
                 lines[client_id] = (
                     f"{overdue:,} device updates overdue · fully patched {int(patched or 0)} of {devices} · "
@@ -170,8 +163,7 @@ class DeviceData:
     def plan(self, session: Session, client: Client, version: PolicyVersion, now: datetime) -> int:
         """Today's and tomorrow's digest, at 09:00 in the client's time (each once: the ledger is unique); none
         for a client with no device data."""
-        has_data = select(IngestRun.id).where(IngestRun.client_id == client.id, col(IngestRun.error).is_(None))
-        if session.exec(has_data.limit(1)).first() is None:
+        if last_import(session, client.id) is None:
             return 0
         zone = ZoneInfo(Policy(version.answers).timezone)
         local = now.astimezone(zone)
@@ -219,16 +211,15 @@ class DeviceData:
         )
 
     def _newly(self, session: Session, row: Reminder):  # type: ignore[no-untyped-def]
-        """Open device updates whose deadline passed in the day before this digest, not under an exception."""
-        exceptions = active_exceptions(session, row.client_id, row.due_at)
+        """Open device updates (as status counts them) whose deadline passed in the day before this digest."""
+        counted, _, _ = counted_rows(session, row.client_id, row.due_at)
         return (
             select(DeviceUpdate)
             .where(
-                DeviceUpdate.client_id == row.client_id,
-                DeviceUpdate.installed == False,  # noqa: E712
-                DeviceUpdate.state != "excluded",
-                and_(DeviceUpdate.deadline_at > row.window_start, DeviceUpdate.deadline_at <= row.window_end),
-                not_(covered(session, row.client_id, exceptions)),
+                counted,
+                col(DeviceUpdate.state).in_(OPEN_STATES),
+                DeviceUpdate.deadline_at > row.window_start,
+                DeviceUpdate.deadline_at <= row.window_end,
             )
             .order_by(col(DeviceUpdate.device_key), col(DeviceUpdate.update_key))
         )

@@ -23,7 +23,7 @@ from bot.scheduling.ledger import DispatchReport, Poster, ReminderView, Subject
 from bot.scheduling.planning import plan_client
 from bot.sop.document import local_formatter
 from storage.db import Database
-from storage.device_data import IngestRun
+from storage.device_data import last_import
 from storage.models import Client, PolicyVersion, Reminder, WindowOutcome
 
 log = logging.getLogger(__name__)
@@ -187,9 +187,7 @@ class Reminders:
             version = session.exec(
                 select(PolicyVersion).where(PolicyVersion.client_id == client.id, PolicyVersion.version == row.version)
             ).first()
-            has_data = session.exec(
-                select(IngestRun.id).where(IngestRun.client_id == client.id, col(IngestRun.error).is_(None)).limit(1)
-            ).first()
+            has_data = last_import(session, client.id)
         policy = policy_from(version.answers)
         group = next((g for g in policy.groups if g.name == row.group_name), None)
         local = local_formatter(policy.timezone)

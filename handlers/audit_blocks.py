@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, HeaderBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    HeaderBlock,
+    ImageBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 
 from bot.kernel.escaping import mrkdwn, truncate
 from bot.reporting.policy_reviews import ReviewDue
@@ -12,10 +20,19 @@ from handlers.ids import Action
 from handlers.sop_blocks import chunk_text, pack
 
 
-def report_messages(report: Report) -> list[Message]:
+def report_messages(report: Report, chart_file: str | None = None) -> list[Message]:
     """The report in as many messages as Slack's limits need (its text is already escaped mrkdwn): the first
-    is the post, the others go on in its thread."""
+    is the post, with the headline in words and the headline chart (an uploaded PNG) when there is one; the
+    others go on in its thread."""
     blocks: list[Block] = [HeaderBlock(text=truncate(report.title, 150))]
+    if report.headline:
+        said = "\n".join(f"• {mrkdwn(line)}" for line in report.headline)
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(said, 3000))))
+    if chart_file and report.figures is not None:
+        alt = truncate(report.figures.trend_alt, 2000)
+        blocks.append(
+            ImageBlock(slack_file={"id": chart_file}, alt_text=alt, title=truncate(report.figures.trend_title, 2000))
+        )
     blocks += [SectionBlock(text=MarkdownTextObject(text=piece)) for piece in chunk_text(report.mrkdwn)]
     return pack(blocks, mrkdwn(report.title))
 

@@ -99,27 +99,56 @@ class SlackPoster:
         kind = {ReportPost: "patchpolicy_report", ReviewDue: "patchpolicy_review"}.get(type(view), EVENT_TYPE)
         metadata = {"event_type": kind, "event_payload": {"reminder_id": view.reminder_id}}
         channel = self._channel(view)
-        head, *rest = self._messages(view)
+        chart = self._upload_chart(view) if isinstance(view, ReportPost) else None
+        head, *rest = self._messages(view, chart)
         try:
-            response = self.client.chat_postMessage(channel=channel, metadata=metadata, **head.as_kwargs())
-        except SlackApiError as err:
-            if err.response.get("error") != "not_in_channel" or not ensure_member(self.client, channel).ok:
+            response = self._post_head(channel, metadata, head)
+        except SlackApiError as err:  # Slack may not have processed the chart yet: post without it, chart below
+            if chart is None or err.response.get("error") != "invalid_blocks":
                 raise
-            response = self.client.chat_postMessage(channel=channel, metadata=metadata, **head.as_kwargs())
+            log.warning("report chart not shown in the post (%s); it goes in the thread", err.response.get("error"))
+            head, *rest = self._messages(view, None)
+            response = self._post_head(channel, metadata, head)
+            chart = None
         for more in rest:  # what does not fit in one message goes on in its thread
             self.client.chat_postMessage(channel=response["channel"], thread_ts=response["ts"], **more.as_kwargs())
         if isinstance(view, ReportPost):  # the printable report in the thread; the post above is what counts
-            try:
-                self.client.files_upload_v2(
-                    channel=response["channel"],
-                    thread_ts=response["ts"],
-                    content=view.report.html(),
-                    filename=view.report.filename,
-                    title=view.report.title,
-                )
-            except SlackApiError as err:
-                log.warning("report file for %s not uploaded: %s", view.report.client_name, err.response.get("error"))
+            self._report_files(view, response["channel"], response["ts"], with_chart=chart is None)
         return response["channel"], response["ts"]
+
+    def _post_head(self, channel: str, metadata: dict[str, Any], head: Message) -> Any:
+        try:
+            return self.client.chat_postMessage(channel=channel, metadata=metadata, **head.as_kwargs())
+        except SlackApiError as err:
+            if err.response.get("error") != "not_in_channel" or not ensure_member(self.client, channel).ok:
+                raise
+            return self.client.chat_postMessage(channel=channel, metadata=metadata, **head.as_kwargs())
+
+    def _upload_chart(self, view: ReportPost) -> str | None:
+        """The headline chart as a PNG the bot alone holds, shown by the post's image block; None without one."""
+        picture = view.report.figures.headline_png() if view.report.figures else None
+        if picture is None:
+            return None
+        try:
+            uploaded = self.client.files_upload_v2(
+                content=picture, filename=view.report.filename.replace(".html", ".png"), title=view.report.title
+            )
+        except SlackApiError as err:
+            log.warning("report chart for %s not uploaded: %s", view.report.client_name, err.response.get("error"))
+            return None
+        return uploaded["file"]["id"]
+
+    def _report_files(self, view: ReportPost, channel: str, ts: str, with_chart: bool) -> None:
+        """The printable report (and the chart, when the post could not show it) in the post's thread."""
+        report = view.report
+        uploads = [{"content": report.html(), "filename": report.filename, "title": report.title}]
+        picture = report.figures.headline_png() if with_chart and report.figures else None
+        if picture is not None:
+            uploads.append({"content": picture, "filename": report.filename.replace(".html", ".png")})
+        try:
+            self.client.files_upload_v2(channel=channel, thread_ts=ts, file_uploads=uploads)
+        except SlackApiError as err:
+            log.warning("report file for %s not uploaded: %s", report.client_name, err.response.get("error"))
 
     def find_posted(self, view: Any, since: datetime) -> tuple[str, str] | None:
         """The reminder's message if an earlier claim posted it (its metadata says so); the bot must be in the
@@ -145,9 +174,9 @@ class SlackPoster:
         return view.channel_id
 
     @staticmethod
-    def _messages(view: Any) -> list[Message]:
+    def _messages(view: Any, chart: str | None = None) -> list[Message]:
         if isinstance(view, ReportPost):
-            return report_messages(view.report)
+            return report_messages(view.report, chart)
         if isinstance(view, ReviewDue):
             return [review_due_message(view)]
         if isinstance(view, ReviewReminderView):

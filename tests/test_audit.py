@@ -77,7 +77,7 @@ def test_a_month_of_windows_and_a_review_gives_the_right_report_posted_once(bot,
     assert "• *Fri 11 Dec 2026 20:00 EST*: Workstations · failures · PC-12 · KB5050001" in text
     assert "• *Sun 13 Dec 2026 22:00 EST*: Servers · no check-in" in text
     assert "• *CVE-2026-5555*: Critical · 02 Dec · 2.0 h (met) · 3.0 d (met) · Deployed" in text
-    assert "*Deadlines met* (target 95%):" in text and "• *Critical*: 1 · 1 · 100%" in text
+    assert "*Out-of-band deadlines met* (target 95%):" in text and "• *Critical*: 1 · 1 · 100%" in text
     (upload,) = [f for f in fake.files.values() if f["filename"] == "acme-patch-report-2026-12.html"]
     assert upload["thread_ts"] == reports[0]["ts"] and "<h1>Acme: patch report, December 2026</h1>" in upload["content"]
 
@@ -146,14 +146,18 @@ def test_the_audit_pack_holds_the_evidence_in_one_file(bot, fake, clock):
     (pack,) = [f for f in fake.files.values() if f["filename"].startswith("acme-audit-")]
     html = pack["content"]
     for heading in (
-        "Version history",
-        "Policy reviews",
-        "Exception register",
-        "Reports (last 12 months)",
-        "Current SOP",
+        "1. Compliance summary",
+        "2. Version history",
+        "3. Policy reviews",
+        "4. Exception register",
+        "5. Monthly reports",
+        "6. Current SOP",
     ):
         assert f"<h2>{heading}</h2>" in html
-    assert "Acme: patch report, December 2026" in html and "Patch management SOP v1" in html
+    assert "<h3>Acme: patch report, December 2026</h3>" in html and "Patch management SOP v1" in html
+    assert "from 26 November 2026, when the SOP was first published" in html  # a month cut short says so
+    assert "patch report, October 2026" not in html  # nothing before the policy existed
+    assert "<dd>November 2026 to December 2026</dd>" in html
     assert "<script" not in html
 
 
@@ -171,4 +175,57 @@ def test_a_weekly_cadence_posts_a_report_at_the_end_of_each_week(bot, fake, cloc
     assert titles == [
         "Acme: patch report, the week of 23 November 2026",
         "Acme: patch report, the week of 30 November 2026",
+    ]
+
+
+def test_the_monthly_post_carries_the_headline_chart_and_three_numbers_in_words(bot, fake, clock, tmp_path):
+    from tests.support.device_data import write_csv
+
+    publish(bot, fake)
+    clock.set(datetime(2026, 12, 20, 12, 0, tzinfo=UTC))
+    header = ["Computer", "Site", "Patch", "Severity", "Status", "Released", "Installed", "Last seen"]
+    rows = [
+        ["PC-1", "Workstations", "KB5050001", "Critical", "Installed", "2026-12-08T18:00:00Z", "2026-12-09T18:00:00Z"],
+        ["PC-2", "Workstations", "KB5050001", "Critical", "Missing", "2026-12-08T18:00:00Z", ""],
+    ]
+    export = write_csv(tmp_path / "ninja.csv", header, [[*row, "2026-12-20T11:00:00Z"] for row in rows])
+    columns = (
+        "device=Computer,group=Site,update=Patch,severity=Severity,state=Status,released_at=Released,"
+        "installed_at=Installed,last_seen_at=Last seen"
+    )
+    assert bot.core.device_data.import_file("acme", export, "UTECH", columns).ok
+    bot.scheduler.advance(datetime(2027, 1, 1, 14, 0, tzinfo=UTC))
+
+    (post,) = [m for m in posts_of(fake, "C0ACME", "patchpolicy_report") if "December 2026" in m["text"]]
+    text = message_text(post)
+    assert "• 50% of the 2 device updates due in December 2026 were installed by their deadline (target 95%)." in text
+    assert "• 1 device update was overdue at the end of December 2026, the longest by 17 days." in text
+    assert "• 1 of 2 devices seen are fully patched" in text
+    (image,) = [b for b in post["blocks"] if b["type"] == "image"]
+    picture = fake.files[image["slack_file"]["id"]]
+    assert picture["data"].startswith(b"\x89PNG") and picture["channel"] is None  # the bot's own, shown by the post
+    assert image["alt_text"].startswith("Nov 26: nothing due; Dec 26: critical 50%")
+    (printable,) = [f for f in fake.files.values() if f["filename"] == "acme-patch-report-2026-12.html"]
+    assert printable["thread_ts"] == post["ts"] and printable["content"].count('<figure class="chart"') == 3
+
+
+def test_a_chart_slack_will_not_show_goes_in_the_thread_and_the_post_still_goes_out(bot, fake, clock, tmp_path):
+    from tests.support.device_data import write_csv
+
+    publish(bot, fake)
+    clock.set(datetime(2026, 12, 20, 12, 0, tzinfo=UTC))
+    row = ["PC-1", "Workstations", "KB5050001", "Critical", "Installed", "2026-12-08T18:00:00Z", "2026-12-09T18:00:00Z"]
+    export = write_csv(
+        tmp_path / "ninja.csv", ["d", "g", "u", "s", "st", "r", "i", "l"], [[*row, "2026-12-20T11:00:00Z"]]
+    )
+    columns = "device=d,group=g,update=u,severity=s,state=st,released_at=r,installed_at=i,last_seen_at=l"
+    assert bot.core.device_data.import_file("acme", export, "UTECH", columns).ok
+    fake.files_ready = False  # Slack answers invalid_blocks while it is still processing an uploaded image
+    bot.scheduler.advance(datetime(2027, 1, 1, 14, 0, tzinfo=UTC))
+    (post,) = [m for m in posts_of(fake, "C0ACME", "patchpolicy_report") if "December 2026" in m["text"]]
+    assert not [b for b in post["blocks"] if b["type"] == "image"]
+    in_thread = [f for f in fake.files.values() if f.get("thread_ts") == post["ts"]]
+    assert sorted(f["filename"] for f in in_thread) == [
+        "acme-patch-report-2026-12.html",
+        "acme-patch-report-2026-12.png",
     ]

@@ -23,6 +23,7 @@ from storage.models import Client
 WINDOW = timedelta(days=30)  # "installed by their deadline" counts the updates due in the last 30 days
 TOP = 10
 FULLY_PATCHED = "FullyPatched"  # a count-only source's word for a device with nothing outstanding
+DEVICE_STATES = ("Fully patched", "Updates to install", "Overdue", "Not seen")  # each device in one, worst wins
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class ClientStatus:
     unmapped_devices: int
     refreshed: str  # when and from what, in the client's time
     problem: str = ""  # a pull that failed since
+    group_states: tuple[tuple[str, dict[str, int]], ...] = ()  # maintenance group -> devices per DEVICE_STATES
 
     @property
     def patched_share(self) -> float | None:
@@ -200,7 +202,16 @@ def measure(session: Session, client: Client, policy: Policy, now: datetime) -> 
         return d.status == FULLY_PATCHED if d.status else d.device_key not in open_devices
 
     seen = [d for d in device_rows if d.device_key not in stale_keys]
+
+    def state(d: Any) -> str:
+        if d.device_key in stale_keys:
+            return DEVICE_STATES[3]
+        if d.device_key in overdue_by_device:
+            return DEVICE_STATES[2]
+        return DEVICE_STATES[0] if patched(d) else DEVICE_STATES[1]
+
     per_group: dict[str, list[int]] = {}
+    states: dict[str, dict[str, int]] = {}
     unmapped: dict[str, int] = {}
     for d in device_rows:
         group = mapping.get(d.rmm_group.casefold())
@@ -210,6 +221,8 @@ def measure(session: Session, client: Client, policy: Policy, now: datetime) -> 
         cell = per_group.setdefault(group, [0, 0])
         cell[0] += 1
         cell[1] += patched(d)
+        counts = states.setdefault(group, dict.fromkeys(DEVICE_STATES, 0))
+        counts[state(d)] += 1
     order = [g.name for g in policy.groups]
     return ClientStatus(
         client_name=client.name,
@@ -242,6 +255,7 @@ def measure(session: Session, client: Client, policy: Policy, now: datetime) -> 
         stale_count=len(stale_keys),
         excepted=int(excepted),
         groups=tuple((g, *per_group[g]) for g in sorted(per_group, key=lambda g: ([*order, g]).index(g))),
+        group_states=tuple((g, states[g]) for g in sorted(states, key=lambda g: ([*order, g]).index(g))),
         unmapped=tuple(sorted(unmapped, key=str.casefold)),
         unmapped_devices=sum(unmapped.values()),
         refreshed=f"{last.finished_at.astimezone(zone):%Y-%m-%d %H:%M} ({policy.timezone}), {last.mapping}",

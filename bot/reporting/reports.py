@@ -1,12 +1,12 @@
-"""Monthly patch reports: windows held or missed, check-in outcomes, out-of-band reviews against their
-deadlines, exceptions, and the share of deadlines met per severity; built from what the bot recorded.
-"""
+"""Patch reports: for the part of a period under a published policy, the windows held or missed, the figures
+measured from the RMM's device data, out-of-band reviews against their deadlines, and exceptions; with charts
+in the printable file and three numbers in words for Slack."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
@@ -17,23 +17,25 @@ from bot.kernel.lookup import resolve_client
 from bot.kernel.timezones import last_local_day
 from bot.kernel.versions import latest_version
 from bot.oob.rules import CLOSING, LABELS
+from bot.patchdata.status import ClientStatus, measure
 from bot.policy.model import TIERS, Policy
 from bot.policy.windows import occurrences
+from bot.reporting.in_force import Span, first_published, spans
+from bot.reporting.measured import Measured, measure_period
+from bot.reporting.periods import Period, parse_period, period_of
+from bot.reporting.report_figures import Figures, MonthCache, figures
 from bot.scheduling.planning import plan_once
 from bot.sop.document import local_formatter
 from bot.sop.render import environment, html_environment, markdown_to_html
 from storage.db import Database
 from storage.models import Client, OobReview, PatchException, PolicyVersion, Reminder, WindowOutcome
 
-_MONTHS = {
-    m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)
-}
 REPORT_DAY_HOUR = 9  # the scheduled report goes out at 09:00 local on the first day of the next period
 
 
 @dataclass(frozen=True)
 class Report:
-    """One client's report for one month, in every format it is said in."""
+    """One client's report for one period, in every format it is said in."""
 
     client_id: int
     client_name: str
@@ -42,67 +44,25 @@ class Report:
     title: str
     mrkdwn: str
     markdown: str
+    headline: tuple[str, ...] = ()  # three numbers in words, for the post in Slack
+    figures: Figures | None = field(default=None, compare=False)
+
+    def body_html(self, level: int = 1) -> Markup:
+        """The report as HTML: the headline, the charts, then the detail (headings from `level`)."""
+        detail = markdown_to_html("#" * level + self.markdown[1:])  # the markdown opens with "# title"
+        lead = "".join(f'<p class="headline">{Markup.escape(line)}</p>' for line in self.headline)
+        pictures = "".join(chart.figure_html() for chart in self.figures.charts()) if self.figures else ""
+        first_break = detail.index("</h", 0) + 5 if "</h" in detail else 0
+        return Markup(detail[:first_break] + lead + pictures + detail[first_break:])
 
     def html(self) -> str:
         page = html_environment().get_template("sop.html.j2")
-        return page.render(title=self.title, body=Markup(markdown_to_html(self.markdown)))
+        return page.render(title=self.title, body=self.body_html())
 
     @property
     def filename(self) -> str:
         slug = re.sub(r"[^a-z0-9]+", "-", self.client_name.casefold()).strip("-")
         return f"{slug}-patch-report-{self.period}.html"
-
-
-def parse_period(text: str, today: date) -> tuple[int, int] | None:
-    """'2026-12', 'dec', 'december 2026' -> (year, month); '' -> the last complete month."""
-    text = text.strip().casefold()
-    if not text:
-        first = today.replace(day=1) - timedelta(days=1)
-        return first.year, first.month
-    match = re.fullmatch(r"(\d{4})-(\d{1,2})", text)
-    if match and 1 <= int(match.group(2)) <= 12:
-        return int(match.group(1)), int(match.group(2))
-    match = re.fullmatch(r"([a-z]{3})[a-z]*\.?(?:\s+(\d{4}))?", text)
-    if match and match.group(1) in _MONTHS:
-        month = _MONTHS[match.group(1)]
-        year = int(match.group(2)) if match.group(2) else (today.year if month <= today.month else today.year - 1)
-        return year, month
-    return None
-
-
-@dataclass(frozen=True)
-class Period:
-    """A reporting period in the client's zone: [start, end), its key ('2026-12', '2026-Q4', '2026-W49')."""
-
-    key: str
-    label: str
-    start: datetime
-    end: datetime
-
-
-def period_of(frequency: str, moment: datetime) -> Period:
-    """The weekly, monthly or quarterly period holding `moment` (an aware local datetime)."""
-    tz = moment.tzinfo
-    if frequency == "weekly":
-        monday = moment.date() - timedelta(days=moment.weekday())
-        start = datetime(monday.year, monday.month, monday.day, tzinfo=tz)
-        year, week, _ = monday.isocalendar()
-        return Period(f"{year}-W{week:02d}", f"the week of {start:%d %B %Y}", start, _months_later(start, 0, 7))
-    first = moment.month if frequency != "quarterly" else 3 * ((moment.month - 1) // 3) + 1
-    start = datetime(moment.year, first, 1, tzinfo=tz)
-    if frequency == "quarterly":
-        quarter = (first - 1) // 3 + 1
-        return Period(f"{moment.year}-Q{quarter}", f"Q{quarter} {moment.year}", start, _months_later(start, 3))
-    return Period(f"{moment.year:04d}-{first:02d}", start.strftime("%B %Y"), start, _months_later(start, 1))
-
-
-def _months_later(start: datetime, months: int, days: int = 0) -> datetime:
-    """Local midnight `months` (and `days`) after start: wall-clock arithmetic, right across DST changes."""
-    if days:
-        day = start.date() + timedelta(days=days)
-        return datetime(day.year, day.month, day.day, tzinfo=start.tzinfo)
-    month = start.month - 1 + months
-    return datetime(start.year + month // 12, month % 12 + 1, 1, tzinfo=start.tzinfo)
 
 
 class Reports:
@@ -121,84 +81,62 @@ class Reports:
             period = parse_period(match.rest, self.clock.now().date())
             if period is None:
                 return f"'{match.rest}' is not a month I understand: try `2026-12` or `december`."
-            return self.build(session, match.client, *period) or f"{match.client.name} has no published SOP yet."
+            version = latest_version(session, match.client.id)
+            if version is None:
+                return f"{match.client.name} has no published SOP yet."
+            report = self.build(session, match.client, *period)
+            if report is None:
+                first = first_published(session, match.client.id)
+                assert first is not None
+                local = first.astimezone(ZoneInfo(Policy(version.answers).timezone))
+                return (
+                    f"{match.client.name}'s SOP was first published on {local:%d %B %Y}, so no policy was in force "
+                    f"in {datetime(period[0], period[1], 1):%B %Y}. Its first report covers {local:%B %Y}."
+                )
+            return report
 
-    def build(self, session: Session, client: Client, year: int, month: int) -> Report | None:
-        """The report of one calendar month."""
+    def build(
+        self, session: Session, client: Client, year: int, month: int, cache: MonthCache | None = None
+    ) -> Report | None:
+        """The report of one calendar month; None when no policy was in force in it."""
         version = latest_version(session, client.id)
         if version is None:
             return None
-        zone = Policy(version.answers).timezone
-        return self.build_period(session, client, period_of("monthly", datetime(year, month, 1, tzinfo=ZoneInfo(zone))))
+        zone = ZoneInfo(Policy(version.answers).timezone)
+        return self.build_period(session, client, period_of("monthly", datetime(year, month, 1, tzinfo=zone)), cache)
 
-    def build_period(self, session: Session, client: Client, period: Period) -> Report | None:
-        """The report of one period (a week, a month or a quarter)."""
+    def build_period(
+        self, session: Session, client: Client, period: Period, cache: MonthCache | None = None
+    ) -> Report | None:
+        """The report of one period (a week, a month or a quarter), from the first publish on; None before it."""
         version = latest_version(session, client.id)
-        if version is None:
+        now = self.clock.now()
+        in_force = spans(session, client.id, period.start, period.end)
+        if version is None or not in_force:
             return None
         policy = Policy(version.answers)
-        now = self.clock.now()
-        start, end = period.start, period.end
+        start, end = in_force[0].start, period.end
         local = local_formatter(policy.timezone)
-        outcomes = {
-            o.occurrence: o
-            for o in session.exec(select(WindowOutcome).where(WindowOutcome.client_id == client.id)).all()
-        }
-        windows = []
-        for group in policy.groups:
-            if group.rule is None:
-                continue
-            for occ in occurrences(group.name, group.rule, policy.timezone, start, end, list(group.blackouts)):
-                outcome = outcomes.get(occ.key)
-                if outcome is not None:
-                    state = "all good" if outcome.status == "all_good" else "failures"
-                elif occ.end > now:
-                    state = "upcoming"
-                else:
-                    state = "no check-in"
-                windows.append((occ.start, group.name, local(occ.start), state, outcome))
-        windows.sort(key=lambda w: w[0])
-        reviews = session.exec(
-            select(OobReview)
-            .where(OobReview.client_id == client.id, OobReview.opened_at >= start, OobReview.opened_at < end)
-            .order_by(col(OobReview.opened_at))
-        ).all()
-        share: dict[str, tuple[int, int]] = {}
-        review_rows = []
-        for r in reviews:
-            triage = _took(r.opened_at, r.triaged_at, r.triage_due, now)
-            deploy = _took(r.opened_at, r.closed_at, r.deploy_due, now)
-            met = r.closed_at is not None and r.status in CLOSING and r.closed_at <= r.deploy_due
-            if r.closed_at is not None or r.deploy_due <= now:
-                done, total = share.get(r.severity, (0, 0))
-                share[r.severity] = (done + met, total + 1)
-            review_rows.append(
-                (r.title, r.severity.title(), local(r.opened_at, "%d %b"), triage, deploy, LABELS[r.status])
-            )
-        exceptions = session.exec(select(PatchException).where(PatchException.client_id == client.id)).all()
-        open_exc = [(e.what, last_local_day(e.expires_at, policy.timezone)) for e in exceptions if e.expires_at > now]
-        expired = [
-            (e.what, last_local_day(e.expires_at, policy.timezone))
-            for e in exceptions
-            if start <= e.expires_at <= min(end, now)
-        ]
-        names = {key: name for key, name, _ in TIERS}
+        measured = measure_period(session, client.id, policy, start, end, now)
+        status = measure(session, client, policy, now) if measured is not None else None
         context = {
             "client": client.name,
             "period": period.label,
-            "windows": windows,
-            "held": sum(w[3] in {"all good", "failures"} for w in windows),
-            "missed": sum(w[3] == "no check-in" for w in windows),
-            "reviews": review_rows,
-            "share": [
-                (names[k], met, total, f"{100 * met // total}%")
-                for k, (met, total) in sorted(share.items(), key=lambda kv: list(names).index(kv[0]))
+            "cut_short": local(start, "%d %B %Y") if start > period.start else "",
+            "versions": [
+                (f"v{s.version.version}", local(s.version.published_at, "%d %b %Y"), s.version.published_by_name)
+                for s in in_force
             ],
+            "windows": _windows(session, client.id, in_force, now, local),
+            "measured": measured,
+            "status": status,
             "target": policy.value("audit.target", 95),
-            "open_exceptions": open_exc,
-            "expired_exceptions": expired,
+            **_reviews(session, client.id, start, end, now, local),
+            **_exceptions(session, client.id, policy.timezone, period, now),
         }
-        title = f"{client.name}: patch report, {context['period']}"
+        context["held"] = sum(w[3] in {"all good", "failures"} for w in context["windows"])
+        context["missed"] = sum(w[3] == "no check-in" for w in context["windows"])
+        title = f"{client.name}: patch report, {period.label}"
         return Report(
             client_id=client.id,
             client_name=client.name,
@@ -207,6 +145,8 @@ class Reports:
             title=title,
             mrkdwn=environment("mrkdwn").get_template("report.j2").render(context).strip(),
             markdown=f"# {title}\n\n" + environment("md").get_template("report.j2").render(context).strip() + "\n",
+            headline=_headline(context, period, now, local),
+            figures=figures(session, client.id, policy, period, measured, status, now, cache),
         )
 
     # ----- the scheduled report (ledger subject "report") --------------------------------------------
@@ -246,6 +186,98 @@ class ReportPost:
     reminder_id: int
     channel_id: str
     report: Report
+
+
+def _windows(session: Session, client_id: int, in_force: list[Span], now: datetime, local) -> list[tuple]:  # type: ignore[no-untyped-def]
+    """Each window of each version while it was in force: (start, group, local start, state, outcome)."""
+    outcomes = {
+        o.occurrence: o for o in session.exec(select(WindowOutcome).where(WindowOutcome.client_id == client_id)).all()
+    }
+    windows = []
+    for span in in_force:
+        policy = Policy(span.version.answers)
+        for group in policy.groups:
+            if group.rule is None:
+                continue
+            blackouts = list(group.blackouts)
+            for occ in occurrences(group.name, group.rule, policy.timezone, span.start, span.end, blackouts):
+                outcome = outcomes.get(occ.key)
+                if outcome is not None:
+                    state = "all good" if outcome.status == "all_good" else "failures"
+                elif occ.end > now:
+                    state = "upcoming"
+                else:
+                    state = "no check-in"
+                windows.append((occ.start, group.name, local(occ.start), state, outcome))
+    windows.sort(key=lambda w: w[0])
+    return windows
+
+
+def _reviews(session: Session, client_id: int, start: datetime, end: datetime, now: datetime, local) -> dict:  # type: ignore[no-untyped-def]
+    """Out-of-band reviews opened in the period, with their times, and the share of their deadlines met."""
+    reviews = session.exec(
+        select(OobReview)
+        .where(OobReview.client_id == client_id, OobReview.opened_at >= start, OobReview.opened_at < end)
+        .order_by(col(OobReview.opened_at))
+    ).all()
+    share: dict[str, tuple[int, int]] = {}
+    rows = []
+    for r in reviews:
+        triage = _took(r.opened_at, r.triaged_at, r.triage_due, now)
+        deploy = _took(r.opened_at, r.closed_at, r.deploy_due, now)
+        met = r.closed_at is not None and r.status in CLOSING and r.closed_at <= r.deploy_due
+        if r.closed_at is not None or r.deploy_due <= now:
+            done, total = share.get(r.severity, (0, 0))
+            share[r.severity] = (done + met, total + 1)
+        rows.append((r.title, r.severity.title(), local(r.opened_at, "%d %b"), triage, deploy, LABELS[r.status]))
+    names = {key: name for key, name, _ in TIERS}
+    ordered = sorted(share.items(), key=lambda kv: list(names).index(kv[0]))
+    return {
+        "reviews": rows,
+        "share": [(names[k], met, total, f"{100 * met // total}%") for k, (met, total) in ordered],
+    }
+
+
+def _exceptions(session: Session, client_id: int, zone: str, period: Period, now: datetime) -> dict:
+    exceptions = session.exec(select(PatchException).where(PatchException.client_id == client_id)).all()
+    return {
+        "open_exceptions": [(e.what, last_local_day(e.expires_at, zone)) for e in exceptions if e.expires_at > now],
+        "expired_exceptions": [
+            (e.what, last_local_day(e.expires_at, zone))
+            for e in exceptions
+            if period.start <= e.expires_at <= min(period.end, now)
+        ],
+    }
+
+
+def _headline(context: dict, period: Period, now: datetime, local) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    """Three numbers in words: deadlines met, overdue at the end, devices fully patched (or the windows held)."""
+    measured: Measured | None = context["measured"]
+    status: ClientStatus | None = context["status"]
+    windows = f"{context['held']} of {len(context['windows'])} patch windows had their check-in."
+    if measured is None:
+        return (windows, "No device data yet, so nothing is measured: import an RMM export to measure deadlines.")
+    total, target = measured.total, context["target"]
+    if total.due:
+        share = f"{round(100 * total.on_time / total.due)}% of the {total.due} device updates "
+        share += "installed" if measured.basis == "install" else "due"
+        share += f" in {period.label} were installed by their deadline (target {target}%)."
+    else:
+        share = f"No device update fell due in {period.label}."
+    stop = min(period.end, now)
+    when = "now" if stop == now else f"at the end of {period.label}"
+    count = measured.overdue_count
+    longest = f", the longest by {measured.overdue[0].days} days" if measured.overdue else ""
+    overdue = (
+        f"{count} device update{'s were' if count != 1 else ' was'} overdue {when}{longest}."
+        if count
+        else f"Nothing was overdue {when}."
+    )
+    assert status is not None
+    patched = (
+        f"{status.fully_patched} of {status.seen} devices seen are fully patched (device data of {status.refreshed})."
+    )
+    return (share, overdue, patched)
 
 
 def _took(opened: datetime, done: datetime | None, due: datetime, now: datetime) -> str:

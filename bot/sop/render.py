@@ -94,6 +94,8 @@ def environment(format_name: str) -> Environment:
     env.filters["window_line"] = _window_line
     env.filters["revision_row"] = _revision_row
     env.filters["report_window"] = _report_window
+    env.filters["tally_row"] = _tally_row
+    env.filters["overdue_row"] = _overdue_row
     return env
 
 
@@ -103,6 +105,24 @@ def _report_window(window: Any) -> list[str]:
     devices = outcome.devices if outcome is not None and outcome.status == "failures" else ""
     updates = outcome.updates if outcome is not None and outcome.status == "failures" else ""
     return [local_start, group, state, devices or "-", updates or "-"]
+
+
+def _tally_row(line: Any) -> list[str]:
+    """A report's (name, tally) of measured figures as a table row."""
+    name, tally = line
+    share = "-" if tally.share is None else f"{100 * tally.share:.0f}%"
+    return [
+        str(name).title() if name.islower() else name,
+        str(tally.due),
+        str(tally.on_time),
+        share,
+        tally.mean,
+        tally.median,
+    ]
+
+
+def _overdue_row(line: Any) -> list[str]:
+    return [line.device, line.group, line.update, line.severity, str(line.days)]
 
 
 def _window_line(occurrence: Any, local: Any) -> str:

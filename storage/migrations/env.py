@@ -6,9 +6,6 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-import storage.device_data  # registers the device data tables on SQLModel.metadata
-import storage.models  # noqa: F401  (registers the tables)
-
 config = context.config
 target_metadata = SQLModel.metadata
 

@@ -102,6 +102,7 @@ class FakeSlack:
         self.triggers: dict[str, float | None] = {}  # trigger_id -> when it was issued (None once used)
         self.response_posts: dict[str, int] = {}  # response_url path -> posts taken
         self.post_delay = 0.0
+        self.files_ready = True  # False: Slack has not processed uploads yet, so image blocks naming them fail
         self.socket_url = ""  # what apps.connections.open answers (Socket Mode)
         self.hold = threading.Event()  # cleared: every request waits until it is set again (a stalled Slack)
         self.hold.set()
@@ -282,9 +283,21 @@ class FakeSlack:
         if "blocks" in args:
             if not args.get("text"):
                 return "missing_text_fallback"  # Slack accepts it with a warning; we treat it as a bug
-            return check_blocks(args["blocks"], MESSAGE_BLOCKS)
+            return check_blocks(args["blocks"], MESSAGE_BLOCKS) or self._image_error(args["blocks"])
         if not args.get("text"):
             return "no_text"
+        return None
+
+    def _image_error(self, blocks: Any) -> str | None:
+        """An image block's slack_file must be an uploaded PNG, JPEG or GIF (Slack's slack file object)."""
+        blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+        for block in blocks:
+            file_id = (block.get("slack_file") or {}).get("id") if block.get("type") == "image" else None
+            if file_id is None:
+                continue
+            data = (self.files.get(file_id) or {}).get("data") or b""
+            if not self.files_ready or not data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8", b"GIF8")):
+                return "invalid_blocks"
         return None
 
     def _api_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -521,8 +534,9 @@ class FakeSlack:
                 with fake._lock:
                     if path.startswith("/upload/"):
                         record = fake.files.get(path.rsplit("/", 1)[-1])
-                        if record is not None:
-                            record["content"] = raw.decode()
+                        if record is not None:  # text files are read as text; a PNG is kept as bytes too
+                            record["data"] = raw
+                            record["content"] = raw.decode("utf-8", "replace")
                         status = 200 if record is not None else 404
                     else:
                         taken = fake.response_posts.get(path, 0)

@@ -1,0 +1,31 @@
+"""Client share links: a read-only view of one client's SOP, latest report and window calendar. The link
+carries a signed id; this row says until when it works and whether it was revoked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Index
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def _dt(nullable: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable))
+
+
+class ShareLink(SQLModel, table=True):
+    """One link given to a client. It works while now < expires_at and revoked_at is empty."""
+
+    __table_args__ = (Index("ix_sharelink_client", "client_id", "expires_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id")
+    created_by: str = Field(max_length=64)
+    created_at: datetime = _dt()
+    expires_at: datetime = _dt()
+    revoked_at: datetime | None = _dt(nullable=True)
+    revoked_by: str | None = Field(default=None, max_length=64)
+    last_used_at: datetime | None = _dt(nullable=True)  # when the client last opened it

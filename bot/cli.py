@@ -152,8 +152,9 @@ def _console_core(settings: Settings, db: Database):  # type: ignore[no-untyped-
     user = settings.console_user or os.environ.get("USER", "console")
     actor = Actor(id=user, name=user, timezone=os.environ.get("TZ") or None, editor=True)  # the local user
     from bot.patchdata.pulls import rmm_access
+    from bot.reporting.sharing import share_access
 
-    return Core(db, SystemClock(), LocalDirectory(), rmm=rmm_access(settings)), actor
+    return Core(db, SystemClock(), LocalDirectory(), rmm=rmm_access(settings), share=share_access(settings)), actor
 
 
 def _read(path: str) -> str | None:

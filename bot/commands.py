@@ -250,12 +250,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "report",
-        (
-            (
-                "report <client> [month]",
-                "The month's report (default: last month): windows, check-ins, reviews, exceptions, deadlines met.",
-            ),
-        ),
+        (("report <client> [month]", "The month's report (default: last month): windows, deadlines met, charts."),),
         _report,
         ack=lambda _args: Ack.REPORT,
     ),
@@ -271,9 +266,16 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "audit",
-        (("audit <client>", "The audit pack as one printable file: SOP, versions, reviews, 12 reports, exceptions."),),
+        (("audit <client>", "The audit pack, print-ready: compliance, versions, exceptions, 12 reports, the SOP."),),
         _one(lambda core, cmd, _fmt: core.audit.pack(cmd.args)),
         ack=lambda _args: Ack.FILE,
+    ),
+    Subcommand(
+        "share",
+        (("share <client> [days|revoke]", "A read-only link for the client: SOP, latest report, window calendar."),),
+        lambda core, actor, cmd, _context, _fmt: Outcome([core.sharing.command(actor, cmd.args)]),
+        _always,
+        refused_as="share",
     ),
     Subcommand(
         "pause",

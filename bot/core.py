@@ -23,6 +23,7 @@ from bot.reporting.audit import Audit
 from bot.reporting.checkins import Checkins
 from bot.reporting.policy_reviews import PolicyReviews
 from bot.reporting.reports import Reports
+from bot.reporting.sharing import ShareAccess, Sharing
 from bot.scheduling.reminders import Reminders
 from bot.scheduling.service import Schedule
 from bot.standards.service import Standards
@@ -40,6 +41,7 @@ class Core:
         instance: str = "local",
         editors: tuple[str, ...] = (),
         rmm: RmmAccess | None = None,
+        share: ShareAccess | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -56,6 +58,7 @@ class Core:
         self.policy_reviews = PolicyReviews(db, clock)
         self.audit = Audit(db, clock, self.reports, self.policy_reviews)
         self.device_data = DeviceData(db, clock, rmm)
+        self.sharing = Sharing(db, clock, self.reports, share or ShareAccess("", ""))
         self.reminders.subjects.update(
             oob=ReviewSubject(db, self.reviews.view_in),
             exception=self.exceptions,

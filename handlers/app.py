@@ -22,6 +22,7 @@ from bot.kernel.inbox_runner import InboxRunner
 from bot.kernel.instances import new_instance
 from bot.kernel.spool_mover import SpoolMover
 from bot.patchdata.pulls import rmm_access
+from bot.reporting.sharing import SharedPage, share_access
 from bot.scheduling.scheduler import SchedulerService
 from handlers import inbox, register_all
 from handlers.ack_first import AckFirstExecutor
@@ -93,6 +94,10 @@ class Bot:
         """Look for requests now: move what is spooled, then claim."""
         (self.mover or self.runner).wake()
 
+    def page(self, path: str) -> SharedPage | None:
+        """GET /share/<path>: a client's shared page, or None (404)."""
+        return self.core.sharing.page(path)
+
     def health(self) -> dict[str, str]:
         """GET /healthz: the database, its check at start, and this process's part in scheduling; "error" when
         the database is away or damaged, or this process holds the lease and its scheduler is not running."""
@@ -134,7 +139,15 @@ def create_bot(
     ids = editor_ids(settings.patchpolicy_editors)
     workspace = Workspace(client, tuple(i for i in ids if i.startswith("S")))  # the editor user groups
     editors = Editors(workspace, ids)
-    core = Core(db, clock, SlackDirectory(client, workspace), instance, editors=editors.ids, rmm=rmm_access(settings))
+    core = Core(
+        db,
+        clock,
+        SlackDirectory(client, workspace),
+        instance,
+        editors=editors.ids,
+        rmm=rmm_access(settings),
+        share=share_access(settings),
+    )
     modals = ModalLane(modal_client(client.token, settings.web_api_url() or None))
     kit = SlackKit(editors=editors, workspace=workspace, later=AfterAck(workers), modals=modals)
     runner = InboxRunner(

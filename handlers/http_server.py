@@ -26,6 +26,7 @@ from sqlalchemy import text
 from waitress import wasyncore
 from waitress.server import create_server
 
+from bot.reporting.sharing import SharedPage
 from handlers.ack_first import AckFirstExecutor
 from storage.db import Database
 
@@ -41,6 +42,28 @@ def _answer(start_response: Callable[..., Any], status: str, body: dict[str, Any
     payload = json.dumps(body).encode()
     start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
     return [payload]
+
+
+SHARE_HEADERS = [
+    ("Cache-Control", "private, max-age=300"),
+    ("X-Robots-Tag", "noindex, nofollow"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:"),
+]
+
+
+def _shared(start_response: Callable[..., Any], page: SharedPage | None) -> list[bytes]:
+    """A shared page, or a plain 404 that says nothing about why (bad, expired and revoked look alike)."""
+    if page is None:
+        body = b"Not found"
+        start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+        return [body]
+    headers = [("Content-Type", page.content_type), ("Content-Length", str(len(page.body))), *SHARE_HEADERS]
+    if page.filename:
+        headers.append(("Content-Disposition", f'inline; filename="{page.filename}"'))
+    start_response("200 OK", headers)
+    return [page.body]
 
 
 def signed(verifier: SignatureVerifier, raw: bytes, timestamp: str | None, signature: str | None) -> bool:
@@ -87,17 +110,27 @@ def refusal(environ: dict[str, Any], verifier: SignatureVerifier) -> tuple[str, 
     return None
 
 
-def wsgi_app(app: App, health: Callable[[], dict[str, str]], workers: AckFirstExecutor, signing_secret: str) -> WsgiApp:
+def wsgi_app(
+    app: App,
+    health: Callable[[], dict[str, str]],
+    workers: AckFirstExecutor,
+    signing_secret: str,
+    pages: Callable[[str], SharedPage | None] | None = None,
+) -> WsgiApp:
     """POST /slack/events goes to Bolt once it passes `refusal` (`workers` hold back while requests are in
-    flight); GET /healthz answers `health()` (nothing secret), 503 unless its status is ok."""
+    flight); GET /healthz answers `health()` (nothing secret), 503 unless its status is ok; GET /share/...
+    answers `pages` (a client's shared page), 404 when it finds nothing."""
     bolt = SlackRequestHandler(app)
     verifier = SignatureVerifier(signing_secret)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in {"GET", "HEAD"}:
+        path, reading = environ.get("PATH_INFO") or "", environ.get("REQUEST_METHOD") in {"GET", "HEAD"}
+        if path == "/healthz" and reading:
             report = health()
             status = "200 OK" if report["status"] == "ok" else "503 Service Unavailable"
             return _answer(start_response, status, report)
+        if path.startswith("/share/") and reading and pages is not None:
+            return _shared(start_response, pages(path.removeprefix("/share/")))
         refused = refusal(environ, verifier) if environ.get("REQUEST_METHOD") == "POST" else None
         if refused is not None:
             status, reason = refused

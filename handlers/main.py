@@ -52,7 +52,7 @@ def serve(settings: Settings, db: Database, worker_only: bool = False) -> int:
     if http:
         try:
             server = make_server(
-                wsgi_app(bot.app, bot.health, bot.workers, settings.signing_secret()),
+                wsgi_app(bot.app, bot.health, bot.workers, settings.signing_secret(), bot.page),
                 settings.host,
                 settings.port,
                 settings.server_threads,

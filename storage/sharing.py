@@ -28,4 +28,3 @@ class ShareLink(SQLModel, table=True):
     expires_at: datetime = _dt()
     revoked_at: datetime | None = _dt(nullable=True)
     revoked_by: str | None = Field(default=None, max_length=64)
-    last_used_at: datetime | None = _dt(nullable=True)  # when the client last opened it

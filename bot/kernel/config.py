@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     ninjaone_client_secret: SecretStr | None = None
     automox_url: str = "https://console.automox.com/api"
     automox_api_key: SecretStr | None = None
+    public_url: str = ""  # where clients reach the HTTP server (share links), e.g. https://patchpolicy.example.com
+    share_secret: SecretStr | None = None  # signs share links; defaults to SLACK_SIGNING_SECRET
 
     @property
     def worker_process_count(self) -> int:

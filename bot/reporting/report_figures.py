@@ -8,15 +8,16 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.patchdata.records import SEVERITIES
 from bot.patchdata.status import DEVICE_STATES, ClientStatus
 from bot.policy.model import Policy
 from bot.reporting import charts
 from bot.reporting.in_force import spans
-from bot.reporting.measured import BUCKET_NAMES, Measured, measure_period
+from bot.reporting.measured import BUCKET_NAMES, Measured, month_shares
 from bot.reporting.periods import Period, months_before
 
 TREND_MONTHS = 12
-MonthCache = dict[tuple[int, str], Measured | None]  # (client, month key) -> figures, shared by an audit pack
+MonthCache = dict[tuple[int, str], dict[str, float | None] | None]  # (client, month) -> shares, for an audit pack
 
 
 @dataclass(frozen=True)
@@ -97,10 +98,11 @@ def figures(
         key = (client_id, month.key)
         if key not in cache:
             under = spans(session, client_id, month.start, month.end)
-            cache[key] = measure_period(session, client_id, policy, under[0].start, month.end, now) if under else None
+            cache[key] = month_shares(session, client_id, under[0].start, month.end, now) if under else None
         found = cache[key]
         if found is not None:
-            trend.append((month.start.strftime("%b %y"), {s: t.share for s, t in found.severities if s != "unknown"}))
+            shares = {s: found[s] for s in SEVERITIES if s in found and s != "unknown"}
+            trend.append((month.start.strftime("%b %y"), shares))
     histograms = {s: dict(t.histogram) for s, t in measured.severities if t.installed}
     return Figures(
         period_label=period.label,

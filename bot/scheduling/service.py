@@ -145,17 +145,26 @@ class Schedule:
         return None
 
 
-def calendar(policy: Policy, client_id: int, now: datetime) -> str:
-    """An iCalendar file of the next year's windows (UTC times, so every calendar app agrees)."""
+def calendar(policy: Policy, client_id: int, now: datetime, past_days: int = 0, feed: bool = False) -> str:
+    """An iCalendar file of the next year's windows (UTC times, so every calendar app agrees), from `past_days`
+    ago. A feed (a subscribed calendar) asks calendar apps to fetch it again every few hours."""
     cal = Calendar()
     cal.add("prodid", "-//PatchPolicy//patch windows//EN")
     cal.add("version", "2.0")
     cal.add("x-wr-calname", f"{policy.name} patch windows")
+    if feed:
+        cal.add("refresh-interval", timedelta(hours=6), parameters={"VALUE": "DURATION"})
+        cal.add("x-published-ttl", "PT6H")
     for group in policy.groups:
         if group.rule is None:
             continue
         for occ in occurrences(
-            group.name, group.rule, policy.timezone, now, now + timedelta(days=ICS_DAYS), list(group.blackouts)
+            group.name,
+            group.rule,
+            policy.timezone,
+            now - timedelta(days=past_days),
+            now + timedelta(days=ICS_DAYS),
+            list(group.blackouts),
         ):
             event = Event()
             event.add("uid", f"{client_id}-{occ.key}@patchpolicy")

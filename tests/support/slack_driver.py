@@ -73,6 +73,9 @@ class Response:
         return json.loads(self.body)
 
 
+PUBLIC_URL = "https://patchpolicy.example.com"  # what share links name; tests open them on the bot's own port
+
+
 class BotUnderTest:
     """The real app behind waitress on loopback, talking to a FakeSlack, on a real SQLite file."""
 
@@ -93,6 +96,7 @@ class BotUnderTest:
             reminder_poll_seconds=86_400,
             patchpolicy_editors=editors,  # a manual clock: the poll only matters across replicas
             database_url=db_url,
+            public_url=PUBLIC_URL,
             _env_file=None,
         )
         self.db = Database(db_url)
@@ -111,7 +115,8 @@ class BotUnderTest:
         def record(error: BaseException) -> None:  # Bolt logs and swallows listener errors; tests must see them
             self.errors.append(error)
 
-        self.server = make_server(wsgi_app(self.app, self.bot.health, self.executor, SIGNING_SECRET), "127.0.0.1", 0, 8)
+        application = wsgi_app(self.app, self.bot.health, self.executor, SIGNING_SECRET, self.bot.page)
+        self.server = make_server(application, "127.0.0.1", 0, 8)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self._stop = threading.Event()
         self._thread = threading.Thread(target=serve_until, args=(self.server, self._stop), daemon=True)

@@ -11,11 +11,7 @@ from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, and_, bindpa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col, select, update
 
-from storage.types import UTCDateTime
-
-
-def _dt(nullable: bool = False) -> Any:
-    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable))
+from storage.types import utc_field
 
 
 class Device(SQLModel, table=True):
@@ -30,12 +26,12 @@ class Device(SQLModel, table=True):
     rmm_group: str = Field(default="", max_length=200)  # the RMM's device group, site or policy
     os: str = Field(default="", max_length=120)
     source: str = Field(max_length=24)
-    last_seen_at: datetime | None = _dt(nullable=True)
+    last_seen_at: datetime | None = utc_field(nullable=True)
     reboot_required: bool | None = None
     status: str | None = Field(default=None, max_length=40)  # count-only sources: the RMM's patch status
     pending: int | None = None
     failed: int | None = None
-    observed_at: datetime = _dt()
+    observed_at: datetime = utc_field()
     open_updates: int | None = None  # updates still to install (not excluded), counted after each import
 
 
@@ -59,11 +55,11 @@ class DeviceUpdate(SQLModel, table=True):
     cves: str = Field(default="", sa_column=Column(Text, nullable=False))  # space-separated
     state: str = Field(max_length=24)  # missing, pending_approval, approved_pending, installed, failed, ...
     installed: bool = False  # state is installed: the index that finds what is still open
-    released_at: datetime | None = _dt(nullable=True)
-    first_seen_at: datetime = _dt()
-    installed_at: datetime | None = _dt(nullable=True)
-    observed_at: datetime = _dt()
-    deadline_at: datetime = _dt()  # clock start plus the policy's deadline for its severity
+    released_at: datetime | None = utc_field(nullable=True)
+    first_seen_at: datetime = utc_field()
+    installed_at: datetime | None = utc_field(nullable=True)
+    observed_at: datetime = utc_field()
+    deadline_at: datetime = utc_field()  # clock start plus the policy's deadline for its severity
 
 
 class IngestRun(SQLModel, table=True):
@@ -80,10 +76,10 @@ class IngestRun(SQLModel, table=True):
     rows: int = 0
     devices: int = 0
     updates: int = 0
-    started_at: datetime = _dt()
-    finished_at: datetime = _dt()
+    started_at: datetime = utc_field()
+    finished_at: datetime = utc_field()
     by: str = Field(max_length=64)
-    compacted_before: datetime | None = _dt(nullable=True)  # installs before this are in the monthly roll-ups
+    compacted_before: datetime | None = utc_field(nullable=True)  # installs before this are in the monthly roll-ups
     error: str | None = Field(default=None, max_length=500)  # a pull that failed: why (nothing was stored)
 
 
@@ -94,7 +90,7 @@ class IngestMapping(SQLModel, table=True):
     client_id: int = Field(foreign_key="client.id", unique=True)
     columns: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
     written_by: str = Field(max_length=64)
-    written_at: datetime = _dt()
+    written_at: datetime = utc_field()
 
 
 class PatchMonth(SQLModel, table=True):

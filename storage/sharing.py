@@ -4,16 +4,11 @@ carries a signed id; this row says until when it works and whether it was revoke
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Column, Index
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from storage.types import UTCDateTime
-
-
-def _dt(nullable: bool = False) -> Any:
-    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable))
+from storage.types import utc_field
 
 
 class ShareLink(SQLModel, table=True):
@@ -24,7 +19,7 @@ class ShareLink(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     client_id: int = Field(foreign_key="client.id")
     created_by: str = Field(max_length=64)
-    created_at: datetime = _dt()
-    expires_at: datetime = _dt()
-    revoked_at: datetime | None = _dt(nullable=True)
+    created_at: datetime = utc_field()
+    expires_at: datetime = utc_field()
+    revoked_at: datetime | None = utc_field(nullable=True)
     revoked_by: str | None = Field(default=None, max_length=64)

@@ -4,7 +4,6 @@ in the printable file and three numbers in words for Slack."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -14,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from bot.kernel.clock import Clock
 from bot.kernel.lookup import resolve_client
+from bot.kernel.questions import slug
 from bot.kernel.timezones import last_local_day
 from bot.kernel.versions import latest_version
 from bot.oob.rules import CLOSING, LABELS
@@ -61,8 +61,7 @@ class Report:
 
     @property
     def filename(self) -> str:
-        slug = re.sub(r"[^a-z0-9]+", "-", self.client_name.casefold()).strip("-")
-        return f"{slug}-patch-report-{self.period}.html"
+        return f"{slug(self.client_name)}-patch-report-{self.period}.html"
 
 
 class Reports:

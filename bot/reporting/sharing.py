@@ -5,7 +5,6 @@ is simply not found."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -18,6 +17,7 @@ from bot.kernel.actor import Actor
 from bot.kernel.clock import Clock
 from bot.kernel.config import Settings
 from bot.kernel.lookup import resolve_client
+from bot.kernel.questions import slug
 from bot.kernel.versions import latest_version
 from bot.kernel.views import Notice
 from bot.policy.model import Policy
@@ -135,8 +135,8 @@ class Sharing:
             until = f"{link.expires_at.astimezone(ZoneInfo(policy.timezone)):%d %B %Y}"
             if PARTS[part] == "calendar":
                 feed = calendar(policy, client.id, now, past_days=31, feed=True)
-                slug = re.sub(r"[^a-z0-9]+", "-", client.name.casefold()).strip("-")
-                return SharedPage("text/calendar; charset=utf-8", feed.encode(), f"{slug}-patch-windows.ics")
+                name = f"{slug(client.name)}-patch-windows.ics"
+                return SharedPage("text/calendar; charset=utf-8", feed.encode(), name)
             base = f"/share/{token}"
             if PARTS[part] == "report":
                 report = self._latest_report(session, client, policy)

@@ -179,6 +179,8 @@ def main() -> None:
         "HOST": "127.0.0.1",
         "PORT": str(ours_port),
         "LOG_LEVEL": "WARNING",
+        "KEV_URL": "",  # no threat feed reads in the measurement
+        "MSRC_URL": "",
     }
     servers = [
         spawn(["-m", "handlers", "serve"], everything, env),

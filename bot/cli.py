@@ -16,12 +16,14 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.kernel.config import Settings
+from bot.scheduling.ledger import Poster
 from storage.db import Database
 
 Serve = Callable[[Settings, Database, bool], int]  # (settings, database, worker only)
+Posting = Callable[[Settings], Poster]  # the Slack adapter's poster, for commands that post what is due
 
 
-def main(argv: list[str] | None = None, serve: Serve | None = None) -> int:
+def main(argv: list[str] | None = None, serve: Serve | None = None, posting: Posting | None = None) -> int:
     parser = argparse.ArgumentParser(prog="patchpolicy", description="Patch management SOPs, written in Slack.")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="run the Slack bot (Socket Mode with SLACK_APP_TOKEN, else HTTP on PORT)")
@@ -40,6 +42,8 @@ def main(argv: list[str] | None = None, serve: Serve | None = None) -> int:
     ingest.add_argument("--columns", default="", help="the client's own mapping: device=Computer,update=KB,...")
     pull = sub.add_parser("pull", help="pull device data from the RMM APIs now (every client that is due, or one)")
     pull.add_argument("client", nargs="*", help="one client's name (pulled even if it is not due)")
+    feeds = sub.add_parser("feeds", help="the threat feeds' last reads; `feeds refresh` reads every feed now")
+    feeds.add_argument("action", nargs="?", choices=("refresh",), help="read now and act as the scheduled run does")
     render = sub.add_parser("render", help="print the SOP of a policy file; no database needed")
     render.add_argument("file", help="the policy file")
     render.add_argument("format", nargs="?", choices=("md", "html"), default="md")
@@ -72,6 +76,8 @@ def main(argv: list[str] | None = None, serve: Serve | None = None) -> int:
         return _import(settings, db, args.file)
     if command == "pull":
         return _pull(settings, db, " ".join(args.client))
+    if command == "feeds":
+        return _feeds(settings, db, args.action == "refresh", posting)
     if command == "ingest":
         return _ingest(settings, db, args.client, args.file, args.columns)
     if serve is None:
@@ -151,10 +157,19 @@ def _console_core(settings: Settings, db: Database):  # type: ignore[no-untyped-
 
     user = settings.console_user or os.environ.get("USER", "console")
     actor = Actor(id=user, name=user, timezone=os.environ.get("TZ") or None, editor=True)  # the local user
+    from bot.feeds.watch import feed_urls
     from bot.patchdata.pulls import rmm_access
     from bot.reporting.sharing import share_access
 
-    return Core(db, SystemClock(), LocalDirectory(), rmm=rmm_access(settings), share=share_access(settings)), actor
+    core = Core(
+        db,
+        SystemClock(),
+        LocalDirectory(),
+        rmm=rmm_access(settings),
+        share=share_access(settings),
+        feeds=feed_urls(settings),
+    )
+    return core, actor
 
 
 def _read(path: str) -> str | None:
@@ -228,6 +243,28 @@ def _pull(settings: Settings, db: Database, client: str) -> int:
     if not results:
         print("No client is due a pull (a client needs data.rmm, data.rmm_org and the RMM's credentials).")
     return 0 if all(r.ok for r in results) else 1
+
+
+def _feeds(settings: Settings, db: Database, refresh: bool, posting: Posting | None) -> int:
+    """The feeds' last reads; with `refresh`, read every feed now (exit 1 when one failed) and, when Slack is
+    configured, post what that made due (reviews' checklists, digests, questions) through the ledger."""
+    from bot.console import render_table
+    from bot.feeds.status import feeds_table
+    from bot.feeds.watch import NAMES
+
+    core, _actor = _console_core(settings, db)
+    if not refresh:
+        print(render_table(feeds_table(core.feeds)))
+        return 0
+    runs = core.feeds.refresh(force=True)
+    for run in runs:
+        print(f"{NAMES[run.feed]}: {run.text}", file=sys.stdout if run.ok else sys.stderr)
+    if posting is not None and settings.has_slack:
+        report = core.reminders.dispatch(posting(settings))
+        print(f"Slack: {report.sent} posted, {report.skipped} skipped, {report.failed} to try again.")
+    else:
+        print("Slack is not configured: reviews opened are in `oob list`; their posts wait for the Slack bot.")
+    return 0 if all(run.ok for run in runs) else 1
 
 
 def _render(path: str, format_name: str) -> int:

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.core import Core, split_from
+from bot.feeds.status import feeds_table
 from bot.kernel.actor import Actor
 from bot.kernel.views import Notice, Outcome, TableView
 
@@ -99,16 +100,6 @@ def _status(core: Core, _actor: Actor, cmd: Command, _context: dict[str, Any], _
 def _exception(core: Core, _actor: Actor, cmd: Command, _context: dict[str, Any], _fmt: str) -> Outcome:
     found = core.exceptions.form(cmd.args)
     return Outcome([found]) if isinstance(found, Notice) else Outcome(attachments=[found])
-
-
-def _export(core: Core, _actor: Actor, cmd: Command, _context: dict[str, Any], _fmt: str) -> Outcome:
-    words = cmd.args.split()
-    given = len(words) > 1 and words[-1].casefold() in {"md", "html", "yaml", "yml"}
-    kind = words[-1].casefold() if given else "md"
-    name = " ".join(words[:-1]) if given else cmd.args
-    if kind in {"yaml", "yml"}:
-        return Outcome([core.standards.export_yaml(name)])
-    return Outcome([core.reader.export(name, kind)])
 
 
 IMPORT_NOTE = (
@@ -203,7 +194,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
                 "The SOP as Markdown or printable HTML, or the answers as a policy file.",
             ),
         ),
-        _export,
+        _one(lambda core, cmd, _fmt: core.export(cmd.args)),
         ack=lambda _args: Ack.FILE,
     ),
     Subcommand(
@@ -289,6 +280,11 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         (("archive <client>", "Stop a client's reminders for good (its SOP versions are kept)."),),
         _schedule_change,
         _always,
+    ),
+    Subcommand(
+        "feeds",
+        (("feeds", "The threat feeds (CISA KEV, Patch Tuesday): when each was last read, what it found, any error."),),
+        _one(lambda core, _cmd, _fmt: feeds_table(core.feeds)),
     ),
     Subcommand("help", (("help", "Show this list."),), _one(lambda _core, _cmd, _fmt: Notice(help_text()))),
 )

@@ -6,6 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.exceptions.service import Exceptions
+from bot.feeds.decisions import FeedDecisions
+from bot.feeds.subject import FeedSubject
+from bot.feeds.watch import Feeds, FeedUrls
 from bot.kernel.actor import Actor
 from bot.kernel.clock import Clock
 from bot.kernel.directory import Directory
@@ -42,6 +45,7 @@ class Core:
         editors: tuple[str, ...] = (),
         rmm: RmmAccess | None = None,
         share: ShareAccess | None = None,
+        feeds: FeedUrls | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -59,8 +63,11 @@ class Core:
         self.audit = Audit(db, clock, self.reports, self.policy_reviews)
         self.device_data = DeviceData(db, clock, rmm)
         self.sharing = Sharing(db, clock, self.reports, share or ShareAccess("", ""))
+        self.feeds = Feeds(db, clock, self.reviews, feeds or FeedUrls("", ""))
+        self.feed_decisions = FeedDecisions(db, clock, self.reviews)
         self.reminders.subjects.update(
-            oob=ReviewSubject(db, self.reviews.view_in),
+            oob=ReviewSubject(db, self.reviews.view_in, self.reviews.record_post),
+            feed=FeedSubject(db),
             exception=self.exceptions,
             report=self.reports,
             review=self.policy_reviews,
@@ -68,6 +75,7 @@ class Core:
         )
         self.reminders.planners += [self.reports.plan, self.policy_reviews.plan, self.device_data.plan]
         self.reminders.chores.append(self.device_data.pulls.pull_due)  # daily, after planning: RMM pulls
+        self.reminders.watches.append(self.feeds.watch)  # the threat feeds, each when it is due
         self.editors = editors  # named in refusals; the adapter decides who is one
         self._plan_listeners: list[Callable[[], None]] = []
 
@@ -100,6 +108,14 @@ class Core:
         recompute_deadlines(self.db, result.overview.client_id)
         self.plan_changed()
         return Outcome(published=result)
+
+    def export(self, args: str) -> Any:
+        """`export <client> [md|html|yaml]`: the SOP as a file, or the answers as a policy file."""
+        words = args.split()
+        given = len(words) > 1 and words[-1].casefold() in {"md", "html", "yaml", "yml"}
+        kind = words[-1].casefold() if given else "md"
+        name = " ".join(words[:-1]) if given else args
+        return self.standards.export_yaml(name) if kind in {"yaml", "yml"} else self.reader.export(name, kind)
 
     def edit(self, actor: Actor, client_name: str, context: dict[str, Any]) -> Outcome:
         with self.db.read() as session:

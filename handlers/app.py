@@ -16,6 +16,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.core import Core
+from bot.feeds.status import feeds_health
+from bot.feeds.watch import FeedUrls, feed_urls
 from bot.kernel.clock import Clock, SystemClock
 from bot.kernel.config import Settings
 from bot.kernel.inbox_runner import InboxRunner
@@ -101,9 +103,16 @@ class Bot:
     def health(self) -> dict[str, str]:
         """GET /healthz: the database, its check at start, and this process's part in scheduling; "error" when
         the database is away or damaged, or this process holds the lease and its scheduler is not running."""
-        report = {**database_health(self.core.db, self.integrity), **self.scheduler.status()}
+        report = {**database_health(self.core.db, self.integrity), **self.scheduler.status(), **self._feeds()}
         broken = report["database"] != "ok" or report["integrity"] != "ok" or report["scheduler"] == "stopped"
         return {"status": "error" if broken else "ok", **report}
+
+    def _feeds(self) -> dict[str, str]:
+        """Each feed's last read (a failing feed never makes the bot unhealthy); nothing when the database is away."""
+        try:
+            return {f"feed_{feed}": text for feed, text in feeds_health(self.core.feeds).items()}
+        except Exception:
+            return {}
 
     def stop(self, timeout: float = 5.0) -> int:
         """Stop the background parts: work in hand gets `timeout` seconds, the rest stays in the inbox for the
@@ -124,6 +133,7 @@ def create_bot(
     instance: str | None = None,
     use_lease: bool = True,
     workers: AckFirstExecutor | None = None,
+    feeds: FeedUrls | None = None,
 ) -> Bot:
     """The Bolt app with every listener registered; auth.test runs here and fails fast on a bad token."""
     client = make_client(settings)
@@ -147,6 +157,7 @@ def create_bot(
         editors=editors.ids,
         rmm=rmm_access(settings),
         share=share_access(settings),
+        feeds=feeds or feed_urls(settings),
     )
     modals = ModalLane(modal_client(client.token, settings.web_api_url() or None))
     kit = SlackKit(editors=editors, workspace=workspace, later=AfterAck(workers), modals=modals)

@@ -50,6 +50,10 @@ class Action(StrEnum):
     OOB_CLIENT = "pp.oob.client"  # the form's external select
     # device data
     DEVICE_EXCEPTION = "pp.device.exception"  # + ".<n>"
+    # threat feeds
+    FEED_OPEN = "pp.feed.open"
+    FEED_DECLINE = "pp.feed.decline"
+    FEED_DIGEST_OOB = "pp.feed.digestoob"
 
     def of(self, suffix: object) -> str:
         """The action_id of one of a family: Action.CHOICE.of(2) == 'pp.choice.2'."""

@@ -142,5 +142,12 @@ def _release(bot: Any) -> None:
         log.warning("could not release the scheduler lease (it runs out in a minute): %s", type(err).__name__)
 
 
+def _slack_poster(settings: Settings) -> Any:
+    from handlers.app import make_client
+    from handlers.reminders import SlackPoster
+
+    return SlackPoster(make_client(settings))
+
+
 def main(argv: list[str] | None = None) -> int:
-    return core_main(argv, serve=serve)
+    return core_main(argv, serve=serve, posting=_slack_poster)

@@ -66,6 +66,11 @@ def review_message(view: ReviewView) -> Message:
     blocks: list[Block] = [
         HeaderBlock(text=truncate(header, 150)),
         SectionBlock(text=MarkdownTextObject(text=facts)),
+        *(
+            [SectionBlock(text=MarkdownTextObject(text=truncate(mrkdwn(view.facts), MAX_SECTION)))]
+            if view.facts
+            else []
+        ),
         SectionBlock(text=MarkdownTextObject(text=deadlines)),
         SectionBlock(text=MarkdownTextObject(text=truncate(f"*History*\n{history}", MAX_SECTION))),
     ]

@@ -21,10 +21,11 @@ from slack_sdk.models.views import View
 
 from bot.core import Core
 from bot.exceptions.service import ExceptionReminderView
+from bot.feeds.views import KevProposal, KevQuestion, TuesdayDigest
 from bot.kernel.durations import describe_duration, parse_duration
 from bot.kernel.escaping import mrkdwn, truncate
 from bot.kernel.views import Notice, ShowView
-from bot.oob.views import ReviewReminderView
+from bot.oob.views import ReviewOpened, ReviewReminderView
 from bot.patchdata.service import DigestView
 from bot.reporting.checkins import CheckinResult
 from bot.reporting.policy_reviews import ReviewDue
@@ -34,11 +35,12 @@ from bot.sop.render import environment
 from handlers.audit_blocks import report_messages, review_due_message
 from handlers.blocks import Message, notice_message, your_time
 from handlers.device_blocks import digest_message
+from handlers.feed_blocks import proposal_message, question_message, tuesday_message
 from handlers.forms import CheckinFailures
 from handlers.ids import Action, Form
 from handlers.kit import SlackKit
 from handlers.membership import ensure_member
-from handlers.oob_blocks import exception_reminder_message, review_reminder_message
+from handlers.oob_blocks import exception_reminder_message, review_message, review_reminder_message
 from handlers.people import open_dm, payload_actor
 from handlers.replies import Replies
 from handlers.sop_blocks import chunk_text, show_message
@@ -171,6 +173,8 @@ class SlackPoster:
             return open_dm(self.client, view.dm_user)
         if isinstance(view, ReminderView) and view.kind == "chase" and view.owner_ids:
             return open_dm(self.client, view.owner_ids[0])
+        if isinstance(view, KevQuestion):
+            return open_dm(self.client, view.owner_id)
         return view.channel_id
 
     @staticmethod
@@ -185,6 +189,14 @@ class SlackPoster:
             return [exception_reminder_message(view)]
         if isinstance(view, DigestView):
             return [digest_message(view)]
+        if isinstance(view, ReviewOpened):
+            return [review_message(view.review)]
+        if isinstance(view, TuesdayDigest):
+            return [tuesday_message(view)]
+        if isinstance(view, KevProposal):
+            return [proposal_message(view)]
+        if isinstance(view, KevQuestion):
+            return [question_message(view)]
         return [reminder_message(view)]
 
 

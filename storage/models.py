@@ -194,6 +194,8 @@ class OobReview(SQLModel, table=True):
     mitigation_remove_by: datetime | None = _dt(nullable=True)
     channel_id: str | None = Field(default=None, max_length=80)
     message_ts: str | None = Field(default=None, max_length=64)
+    source: str | None = Field(default=None, max_length=48)  # the feed entry that opened it: kev:CVE-2026-1234
+    facts: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))  # the feed's words
 
 
 class OobEvent(SQLModel, table=True):

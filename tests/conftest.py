@@ -15,6 +15,11 @@ from bot.kernel.clock import ManualClock
 from tests.support.fake_slack import FakeSlack
 from tests.support.slack_driver import BotUnderTest
 
+# No test reads the public threat feeds: the feed tests point KEV_URL and MSRC_URL at their own server, and
+# every bot and command started here (in this process or a child) has them off unless a test says otherwise.
+os.environ["KEV_URL"] = ""
+os.environ["MSRC_URL"] = ""
+
 
 @pytest.fixture
 def clock() -> ManualClock:

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     automox_url: str = "https://console.automox.com/api"
     automox_api_key: SecretStr | None = None
     public_url: str = ""  # where clients reach the HTTP server (share links), e.g. https://patchpolicy.example.com
+    kev_url: str = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"  # "": off
+    msrc_url: str = "https://api.msrc.microsoft.com/cvrf/v3.0"  # Patch Tuesday (CVRF API); "": off
     share_secret: SecretStr | None = None  # signs share links; defaults to SLACK_SIGNING_SECRET
 
     @property

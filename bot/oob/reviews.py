@@ -78,7 +78,7 @@ class Reviews:
             notices: list[Notice] = []
             reused: list[str] = []
             for client in clients:
-                review, created = self._open_one(session, client, title, severity, actor, now)
+                review, created = self.open_in(session, client, title, severity, actor, now)
                 if review is None:
                     notices.append(Notice(f"{client.name} has no published SOP; no review opened there.", "warning"))
                     continue
@@ -119,9 +119,19 @@ class Reviews:
             ).all()
         )
 
-    def _open_one(
-        self, session: Session, client: Client, title: str, severity: str, actor: Actor, now: datetime
+    def open_in(
+        self,
+        session: Session,
+        client: Client,
+        title: str,
+        severity: str,
+        actor: Actor,
+        now: datetime,
+        deploy_by: datetime | None = None,
+        source: tuple[str, str] | None = None,
     ) -> tuple[OobReview | None, bool]:
+        """One client's review (an open one of the title is reused); a feed's (source, facts) and its own due
+        date (`deploy_by`, when earlier than the policy's) come with a review a feed opens."""
         key = title.casefold()
         existing = session.exec(
             select(OobReview).where(
@@ -134,6 +144,8 @@ class Reviews:
         if version is None:
             return None, False
         triage_due, deploy_due = deadlines(Policy(version.answers), severity, now)
+        if deploy_by is not None and now < deploy_by < deploy_due:
+            deploy_due, triage_due = deploy_by, min(triage_due, deploy_by)
         review = OobReview(
             client_id=client.id,
             version=version.version,
@@ -145,6 +157,8 @@ class Reviews:
             triage_due=triage_due,
             deploy_due=deploy_due,
             channel_id=client.channel_id,
+            source=source[0] if source else None,
+            facts=source[1] if source else "",
         )
         session.add(review)
         try:
@@ -309,6 +323,7 @@ class Reviews:
             mitigation_remove_by_local=local(review.mitigation_remove_by, "%d %b %Y")
             if review.mitigation_remove_by
             else "",
+            facts=review.facts,
         )
 
     def open_list(self) -> TableView | Notice:

@@ -38,6 +38,7 @@ class ReviewView:
     procedure: str  # the SOP's out-of-band section, in the adapter's format
     mitigation: str = ""
     mitigation_remove_by_local: str = ""
+    facts: str = ""  # plain text from the feed that opened it (CISA's words), for the adapter to escape
 
     @property
     def closed(self) -> bool:
@@ -66,6 +67,18 @@ class ReviewReminderView:
     @property
     def moment(self) -> str:
         return self.kind.split(":")[1]
+
+
+@dataclass(frozen=True)
+class ReviewOpened:
+    """A review a feed opened: its checklist, posted through the reminder ledger (so once, by any replica)."""
+
+    reminder_id: int
+    review: ReviewView
+
+    @property
+    def channel_id(self) -> str | None:
+        return self.review.channel_id
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from bot.patchdata.api import ApiError, Http
+from bot.kernel.http import ApiError, Http
 
 LIMIT = 500
 

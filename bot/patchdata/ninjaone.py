@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.patchdata.api import ApiError, Http
+from bot.kernel.http import ApiError, Http
 
 PAGE = 1000
 

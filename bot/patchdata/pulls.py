@@ -18,8 +18,8 @@ from sqlmodel import col, select
 
 from bot.kernel.clock import Clock
 from bot.kernel.config import Settings
+from bot.kernel.http import ApiError, Http
 from bot.kernel.versions import latest_version
-from bot.patchdata.api import ApiError, Http
 from bot.patchdata.automox import Automox
 from bot.patchdata.ingest import Ingest, IngestResult
 from bot.patchdata.ninjaone import NinjaOne

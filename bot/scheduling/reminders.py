@@ -44,6 +44,7 @@ class Reminders:
         self.subjects: dict[str, Subject] = {}  # "window" rows are this class's own
         self.planners: list[Callable[[Session, Client, PolicyVersion, datetime], int]] = []  # reports, reviews
         self.chores: list[Callable[[], object]] = []  # daily work of the scheduler's process: RMM pulls
+        self.watches: list[Callable[[], datetime | None]] = []  # the threat feeds: each says when it is next due
 
     # ----- planning -----------------------------------------------------------------------------
 
@@ -162,6 +163,8 @@ class Reminders:
                 report.failed += 1
                 continue
             self._record_sent(row.id, channel, ts)
+            if (posted := getattr(subject, "posted", None)) is not None:
+                posted(row, channel, ts)  # a subject that keeps the message (a review's checklist)
             report.sent += 1
         return report
 

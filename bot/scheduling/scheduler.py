@@ -1,9 +1,9 @@
 """The scheduler: APScheduler 3 with a persistent job store in the bot's database, run by one replica.
 
-The truth lives in the Reminder table; the job store only holds three jobs, rebuilt from the tables at
-start: `pp-plan` (daily: extend every plan, then the chores such as RMM pulls), `pp-next` (a date job at the
-earliest due reminder, re-armed
-after each run) and `pp-poll` (re-arms pp-next, so plans made by other replicas are seen). Replicas
+The truth lives in the Reminder table; the job store only holds four jobs, rebuilt from the tables at
+start: `pp-plan` (daily: extend every plan, then the chores such as RMM pulls), `pp-watch` (a date job at the
+next threat feed read that is due, when a feed is configured), `pp-next` (a date job at the earliest due
+reminder, re-armed after each run) and `pp-poll` (re-arms pp-next, so plans made by other replicas are seen). Replicas
 share one database, and APScheduler must not share a job store between running schedulers, so a lease
 row elects the one process that runs it; the reminder ledger keeps posts single even if two ever do.
 
@@ -34,6 +34,7 @@ from bot.kernel.errors import short
 from bot.kernel.instances import dead_here
 from bot.scheduling.aps import RETRY, SteppedScheduler, SurvivingScheduler, alive, apscheduler_time
 from bot.scheduling.ledger import Poster
+from bot.scheduling.manual_drive import ManualDrive
 from bot.scheduling.reminders import Reminders
 from storage.db import Database
 from storage.models import SchedulerLease
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 LEASE = "scheduler"
 LEASE_TTL = timedelta(seconds=60)
 MAX_BACKOFF = 30.0
+WATCH_RETRY = timedelta(minutes=15)  # a watch that failed outright runs again after this
 _SERVICES: dict[str, SchedulerService] = {}  # jobs are pickled by reference; they find their service here
 
 
@@ -57,13 +59,19 @@ def _run_dispatch(instance: str) -> None:
         service.dispatch()
 
 
+def _run_watch(instance: str) -> None:
+    service = _SERVICES.get(instance)
+    if service is not None:
+        service.watch()
+
+
 def _run_poll(instance: str) -> None:
     service = _SERVICES.get(instance)
     if service is not None:
         service.arm_next()
 
 
-class SchedulerService:
+class SchedulerService(ManualDrive):
     """Owns the lease, the APScheduler instance and its jobs, for one process."""
 
     def __init__(
@@ -87,6 +95,7 @@ class SchedulerService:
         self._stop = threading.Event()
         self._lock = threading.RLock()
         self._renewed: datetime | None = None  # the last time this process held the lease
+        self._watch_due: datetime | None = None  # when the threat feeds next want reading
         _SERVICES[self.instance] = self
 
     # ----- leadership ---------------------------------------------------------------------------
@@ -224,6 +233,11 @@ class SchedulerService:
         self.scheduler.add_job(
             _run_plan, DateTrigger(now), args=[self.instance], id="pp-plan-now", replace_existing=True
         )
+        if self.reminders.watches:
+            self._watch_due = now
+            self.scheduler.add_job(
+                _run_watch, DateTrigger(now), args=[self.instance], id="pp-watch", replace_existing=True
+            )
         self.scheduler.add_job(
             _run_poll,
             IntervalTrigger(seconds=self.poll.total_seconds(), start_date=now),
@@ -245,6 +259,15 @@ class SchedulerService:
         with self._lock:
             if self.scheduler is None:
                 return
+            if self._watch_due is not None and self.scheduler.get_job("pp-watch") is None:
+                with self._time():
+                    self.scheduler.add_job(
+                        _run_watch,
+                        DateTrigger(max(self._watch_due, self.clock.now())),
+                        args=[self.instance],
+                        id="pp-watch",
+                        replace_existing=True,
+                    )
             due = self.reminders.next_due()
             if due is None:
                 with contextlib.suppress(Exception):
@@ -270,6 +293,21 @@ class SchedulerService:
             except Exception:
                 log.exception("an hourly chore failed; it runs again in an hour")
 
+    def watch(self) -> None:
+        """The threat feeds that are due; then pp-watch moves to the next one due, and pp-next to what they found."""
+        now = self.clock.now()
+        due: list[datetime] = []
+        for work in self.reminders.watches:
+            try:
+                when = work()
+            except Exception:
+                log.exception("a watch failed; it runs again in %s", WATCH_RETRY)
+                when = now + WATCH_RETRY
+            if when is not None:
+                due.append(max(when, now + timedelta(seconds=1)))
+        self._watch_due = min(due, default=None)
+        self.arm_next()  # arms pp-watch too: APScheduler retires a date job after its run, re-adding or not
+
     def dispatch(self) -> None:
         report = self.reminders.dispatch(self.poster)
         if report.sent or report.skipped or report.failed:
@@ -287,40 +325,3 @@ class SchedulerService:
                 with contextlib.suppress(SchedulerNotRunningError):
                     self.scheduler.shutdown(wait=False)
                 self.scheduler = None
-
-    # ----- manual clocks: tests and benchmarks run years of schedule in milliseconds ------------
-
-    def advance(self, until: datetime) -> None:
-        """Move the manual clock to `until`, running each job at its own time on the way."""
-        assert self.manual, "advance() drives a manual clock"
-        while True:
-            if not self.hold_lease():  # renewed at every step, as the lease thread does in real time
-                self._shutdown_scheduler()
-                expiry = self.lease_expiry()
-                if expiry is None or expiry >= until:
-                    self._set(until)
-                    return
-                self._set(expiry)  # the holder stopped renewing: wait out its lease, then take over
-                continue
-            if self.scheduler is None:
-                self.begin()
-            times = [j.next_run_time for j in self.scheduler.get_jobs() if j.next_run_time is not None]
-            upcoming = min(times, default=None)
-            last = upcoming is None or upcoming > until
-            self._set(until if last else max(upcoming, self.clock.now()))
-            if not self.hold_lease():
-                self._shutdown_scheduler()
-                return
-            self.run_pending()
-            self.arm_next()  # the synchronous executor ran pp-next before APScheduler retired it
-            if last:
-                return
-
-    def run_pending(self) -> None:
-        """Let APScheduler run every job due at the manual clock's time."""
-        with self._lock, apscheduler_time(self.clock.now):
-            self.scheduler._process_jobs()
-
-    def _set(self, moment: datetime) -> None:
-        if moment > self.clock.now():
-            self.clock.set(moment)  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 from sqlmodel import func, select
 
+from bot.feeds.watch import FeedUrls
 from bot.kernel.clock import Clock
 from bot.kernel.config import Settings
 from handlers.ack_first import AckFirstExecutor
@@ -87,6 +88,7 @@ class BotUnderTest:
         instance: str = "test-bot",
         use_lease: bool = True,
         editors: str = "",
+        feeds: FeedUrls | None = None,
     ) -> None:
         self.fake = fake
         self.settings = Settings(
@@ -103,7 +105,7 @@ class BotUnderTest:
         self.db.migrate()
         self.executor = TrackingExecutor()
         self.bot = create_bot(
-            self.settings, self.db, clock, instance=instance, use_lease=use_lease, workers=self.executor
+            self.settings, self.db, clock, instance=instance, use_lease=use_lease, workers=self.executor, feeds=feeds
         )
         self.app, self.core, self.scheduler = self.bot.app, self.bot.core, self.bot.scheduler
         self.bot.kit.workspace.start()  # as serve starts them (the scheduler the tests drive by hand)

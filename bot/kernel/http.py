@@ -1,5 +1,6 @@
-"""HTTP for the RMM APIs: JSON over urllib, a 429 waited out as the server asks (Retry-After, else a minute),
-a 5xx or a dropped connection retried with backoff, anything else raised with the service's own words.
+"""HTTP for the RMM APIs and the threat feeds: JSON over urllib, a 429 waited out as the server asks
+(Retry-After, else a minute), a 5xx or a dropped connection retried with backoff, anything else raised with
+the service's own words; conditional GETs (ETag, Last-Modified) for feeds that change rarely.
 Credentials travel in headers only; nothing here logs a header or a body."""
 
 from __future__ import annotations
@@ -28,6 +29,16 @@ class ApiError(RuntimeError):
         self.status = status
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """A JSON answer with the validators a conditional request sends back next time."""
+
+    body: Any
+    etag: str = ""
+    modified: str = ""
+    not_modified: bool = False
+
+
 @dataclass
 class Http:
     """One API's base address; `sleep` waits (a test passes its own, so no test waits a real minute)."""
@@ -46,6 +57,14 @@ class Http:
         return self.send("POST", url, {"Content-Type": "application/x-www-form-urlencoded"}, body)
 
     def send(self, method: str, url: str, headers: dict[str, str], body: bytes | None = None) -> Any:
+        return self.exchange(method, url, headers, body).body
+
+    def get_if_changed(self, url: str, etag: str = "", modified: str = "") -> Fetched:
+        """A conditional GET: `not_modified` when the server says the copy named by etag/modified is current."""
+        headers = {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", modified)) if v}
+        return self.exchange("GET", url, headers)
+
+    def exchange(self, method: str, url: str, headers: dict[str, str], body: bytes | None = None) -> Fetched:
         failures = limited = 0
         while True:
             request = urllib.request.Request(
@@ -55,8 +74,14 @@ class Http:
                 with urllib.request.urlopen(
                     request, timeout=TIMEOUT
                 ) as response:  # the base is configured by the operator
-                    return json.loads(response.read() or b"null")
+                    return Fetched(
+                        json.loads(response.read() or b"null"),
+                        response.headers.get("ETag", ""),
+                        response.headers.get("Last-Modified", ""),
+                    )
             except urllib.error.HTTPError as err:
+                if err.code == 304:
+                    return Fetched(None, err.headers.get("ETag", ""), err.headers.get("Last-Modified", ""), True)
                 if err.code == 429 and limited < RATE_LIMIT_TRIES:
                     limited += 1
                     self._wait(_retry_after(err.headers.get("Retry-After")))

@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.feeds.kev import KevItem
 from bot.feeds.matching import DataMatch, by_data, by_name
@@ -17,10 +17,11 @@ from bot.kernel.actor import Actor
 from bot.kernel.timezones import end_of_local_day
 from bot.kernel.versions import latest_version
 from bot.oob.reviews import Reviews
+from bot.oob.rules import ledger_row
 from bot.policy.model import Policy
 from bot.scheduling.planning import plan_once
 from storage.feeds import FeedMatch, KevEntry
-from storage.models import Client, OobReview, PolicyVersion, Reminder
+from storage.models import Client, OobReview, PolicyVersion
 
 FEED_ACTOR = Actor(id="patchpolicy-feeds", name="PatchPolicy (CISA KEV)", editor=True)
 ASK_FOR = timedelta(days=7)  # a proposal or a question still worth posting this long after the read
@@ -113,20 +114,7 @@ def open_review(
 
 def plan_opened(session: Session, review: OobReview, now: datetime) -> None:
     """The checklist post of a review opened without a person in the room (a feed, a digest's button)."""
-    session.add(
-        Reminder(
-            client_id=review.client_id,
-            version=review.version,
-            subject="oob",
-            subject_id=review.id,
-            group_name="out-of-band",
-            occurrence=f"oob:{review.id}",
-            kind="opened",
-            due_at=now,
-            window_start=now,
-            window_end=review.deploy_due,
-        )
-    )
+    session.add(ledger_row(review, "opened", now, now, review.deploy_due))
 
 
 def evidence_of(match: DataMatch) -> str:
@@ -173,13 +161,8 @@ def _data_match(
 
 def _watching(session: Session) -> list[tuple[Client, PolicyVersion]]:
     """Published, active clients whose policy lists the KEV trigger, with their current version."""
-    clients = session.exec(
-        select(Client)
-        .where(Client.kind == "client", col(Client.published_version).is_not(None), col(Client.archived_at).is_(None))
-        .order_by(Client.key)
-    ).all()
     found = []
-    for client in clients:
+    for client in Reviews.reviewable_in(session):
         version = latest_version(session, client.id)
         if version is not None and "kev" in (Policy(version.answers).value("oob.triggers") or []):
             found.append((client, version))

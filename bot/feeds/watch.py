@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import select
 
 from bot.feeds.kev import FeedError, parse_catalogue
 from bot.feeds.kev_actions import Acted, act_on, store_quietly
@@ -177,13 +177,7 @@ class Feeds:
             return 0
         planned = 0
         with self.db.read() as session:
-            ids = session.exec(
-                select(Client.id).where(
-                    Client.kind == "client",
-                    col(Client.published_version).is_not(None),
-                    col(Client.archived_at).is_(None),
-                )
-            ).all()
+            ids = [client.id for client in Reviews.reviewable_in(session)]
         for client_id in ids:
             try:
                 with self.db.write() as session:

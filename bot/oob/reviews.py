@@ -55,7 +55,7 @@ class Reviews:
         now = self.clock.now()
         with self.db.write() as session:
             if client_id is not None:
-                chosen = next((c for c in self._reviewable(session) if c.id == client_id), None)
+                chosen = next((c for c in self.reviewable_in(session) if c.id == client_id), None)
                 if chosen is None:
                     return [], [
                         Notice("That client has no published SOP (or was archived); no review opened.", "error")
@@ -63,7 +63,7 @@ class Reviews:
                 title, clients = rest, [chosen]
             elif rest.casefold().startswith("all ") or rest.casefold() == "all":
                 title = rest[3:]
-                clients = self._reviewable(session)
+                clients = self.reviewable_in(session)
                 if not clients:
                     return [], [Notice("No client has a published SOP yet, so there is nothing to review.", "error")]
             else:
@@ -103,10 +103,10 @@ class Reviews:
     def reviewable_clients(self) -> list[tuple[int, str]]:
         """(id, name) of every client a review can be opened for: published, not archived."""
         with self.db.read() as session:
-            return [(c.id, c.name) for c in self._reviewable(session)]
+            return [(c.id, c.name) for c in self.reviewable_in(session)]
 
     @staticmethod
-    def _reviewable(session: Session) -> list[Client]:
+    def reviewable_in(session: Session) -> list[Client]:
         return list(
             session.exec(
                 select(Client)

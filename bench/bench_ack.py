@@ -7,7 +7,8 @@ app, three times. The p99 of each app's samples is one run's figure; RUNS runs g
 The end-to-end time of `show` (request sent until its answer reached the response_url) is measured in
 bursts of 50 released together.
 
-Run: .venv/bin/python -m bench.bench_ack   (RUNS=2 for a quick look)
+Run: .venv/bin/python -m bench.bench_ack   (RUNS=2 for a quick look; PAUSE_WORK=1 runs no work at all, so the
+serving process only records and acknowledges: `help` and `show` only, no end-to-end figure)
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ CONCURRENCY = (1, 20, 50)
 RUNS = int(os.environ.get("RUNS", "5"))
 ROUNDS, PER_ROUND = 3, 200
 E2E_BURSTS, E2E_USERS = 5, 50
+PAUSE_WORK = os.environ.get("PAUSE_WORK") == "1"  # separates the ack path's own cost from the work's
 
 
 class Answers:
@@ -181,6 +183,7 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
         "KEV_URL": "",  # no threat feed reads in the measurement
         "MSRC_URL": "",
+        **({"WORKER_PROCESSES": "0", "INBOX_WORKERS": "0"} if PAUSE_WORK else {}),
     }
     servers = [
         spawn(["-m", "handlers", "serve"], everything, env),
@@ -190,12 +193,14 @@ def main() -> None:
         wait_until_up(f"http://127.0.0.1:{ours_port}/healthz")
         wait_until_up(f"http://127.0.0.1:{bare_port}/")
         ours, bare = target(fake, f"http://127.0.0.1:{ours_port}"), target(fake, f"http://127.0.0.1:{bare_port}")
-        prompt = first_prompt(ours, fake)
         sends: dict[str, Callable[[BotUnderTest, str], object]] = {
             "help": lambda t, u: t.command("help", user=u, settle=False),
             "show acme": lambda t, u: t.command("show acme", user=u, settle=False),
-            "button (someone else's draft)": lambda t, u: t.click(prompt, "pp.recommended", user=u, settle=False),
         }
+        if not PAUSE_WORK:  # the questionnaire's first prompt needs the work to run
+            prompt = first_prompt(ours, fake)
+            button = "button (someone else's draft)"
+            sends[button] = lambda t, u: t.click(prompt, "pp.recommended", user=u, settle=False)
         for send in sends.values():  # warm up, and let the start-up planning finish
             back_to_back(lambda u, s=send: s(ours, u), 4, 100)
         time.sleep(5)
@@ -215,8 +220,9 @@ def main() -> None:
                     row["bot"].append(p99(mine))
                     row["bare"].append(p99(base))
                     row["ratio"].append(round(p99(mine) / p99(base), 2))
-            drained.append(drain(url))  # the bursts below measure an answer's time, not the queue before it
-            e2e.append(end_to_end(ours, fake))
+            if not PAUSE_WORK:
+                drained.append(drain(url))  # the bursts below measure an answer's time, not the queue before it
+                e2e.append(end_to_end(ours, fake))
         print(json.dumps(summary(figures, e2e, drained, settings), indent=2))
     finally:
         stop([*servers, fake_process, answers_process])

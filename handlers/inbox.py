@@ -94,8 +94,9 @@ class InboxApp(App):
         body = req.body
         try:
             key, person = delivery_key(body), person_of(body)
-            if spool is not None:
-                fresh = spool.append(key, person, body, clock.now())
+            if spool is not None:  # a repeat delivery is dropped when the spool is moved into the inbox
+                spool.append(key, person, body, clock.now())
+                fresh = True
             else:
                 fresh = inbox.record(db, key, person, body, clock.now())
         except Exception as err:  # not recorded: no 200, so Slack retries an event and the user sees a failure

@@ -1,17 +1,33 @@
-"""The ack path's spool on SQLite: requests are appended to a small file of their own before the ack, so an
-ack never waits for the database's single write lock (held by claims and by work); a mover in the background
-copies them into the inbox table in order and forgets them.
+"""The ack path's spool on SQLite: a request is appended to a plain file beside the database before its ack, so
+an ack never waits for a write lock (the database's, held by claims and work, or a spool database's); a mover
+in the background takes what is spooled into the inbox table, in order, and forgets it.
 
-The file sits beside the database (`<database>-spool`); it is empty whenever the mover keeps up, and whatever
-a crash leaves in it is moved at the next start. It is a spool, not part of the schema: its one table is
-created on open, versioned by `PRAGMA user_version`. PostgreSQL needs none (inserts do not serialise).
+The spool is a folder beside the database (`<database>-spool.d`):
+- Every request thread appends one line per request to `current` through its own open file (O_APPEND, one
+  write per line: lines never interleave, and their order is the order the acks were written). It holds a
+  shared `flock` while it checks that `current` is still the file it has open and writes; a lock belongs to
+  an open file, so each thread has its own.
+- A mover, one at a time in any process (an exclusive `flock` on `mover.lock`), renames `current` to
+  `sealed-<n>` and takes an exclusive lock on it, which waits for the writes in flight. Nobody writes to it
+  after that, so it is read whole, stored in the inbox, and deleted.
+- A crash leaves sealed files or `current`; the next start moves them, in order. What a crash left in the
+  earlier release's spool (`<database>-spool`, a SQLite file) is moved first, once.
+
+The durability is the SQLite spool's (written, not fsynced: it survives the process, not the machine), and,
+like SQLite, it needs a local file system. Each line starts with a newline too, so a write that failed half
+way (never acknowledged) cannot spoil the next line. PostgreSQL needs none of this: its inserts do not
+serialise.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import logging
+import os
 import sqlite3
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,31 +35,41 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-VERSION = 1
-BUSY_TIMEOUT_MS = 10_000
+log = logging.getLogger(__name__)
+CURRENT, LOCK, SEALED = "current", "mover.lock", "sealed-"
+ATTEMPTS = 10  # times an append follows `current` to a new file before it gives up (a mover sealing in a loop)
 
 
 @dataclass(frozen=True)
 class Entry:
-    id: int
     key: str
     user_key: str
     body: dict[str, Any]
     received_at: datetime
 
 
-class Spool:
-    """Appends from the request threads, reads and forgets from the mover; one connection per thread."""
+class _Segment:
+    """One thread's open `current`. Its own open file, because a `flock` belongs to the open file: threads
+    sharing one would release each other's locks."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._local = threading.local()
-        with self._connection() as connection:
-            connection.execute(
-                "CREATE TABLE IF NOT EXISTS entry (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, "
-                "user_key TEXT NOT NULL, body TEXT NOT NULL, received_at TEXT NOT NULL)"
-            )
-            connection.execute(f"PRAGMA user_version = {VERSION}")
+        self.file = open(path, "ab", buffering=0)  # noqa: SIM115 - closed with the thread's segment
+        stat = os.fstat(self.file.fileno())
+        self.identity = (stat.st_dev, stat.st_ino)
+
+    def __del__(self) -> None:
+        if hasattr(self, "file"):
+            self.file.close()
+
+
+class Spool:
+    """Appends from request threads (any process), drains from movers (any process, one at a time)."""
+
+    def __init__(self, folder: Path, legacy: Path | None = None) -> None:
+        self.folder, self.legacy = folder, legacy
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._current = folder / CURRENT
+        self._local = threading.local()  # .segment: this thread's _Segment
 
     @classmethod
     def beside(cls, database_url: str) -> Spool | None:
@@ -51,43 +77,128 @@ class Spool:
         url = make_url(database_url)
         if not url.drivername.startswith("sqlite") or not url.database or url.database == ":memory:":
             return None
-        return cls(Path(f"{url.database}-spool"))
+        return cls(Path(f"{url.database}-spool.d"), Path(f"{url.database}-spool"))
 
-    def _connection(self) -> sqlite3.Connection:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-            )
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
-            self._local.connection = connection
-        return connection
+    def append(self, key: str, user_key: str, body: dict[str, Any], at: datetime) -> None:
+        """Keep a request (raises OSError when it could not be written whole: then it must not be acked)."""
+        line = b"\n" + json.dumps([key, user_key, at.isoformat(), body], separators=(",", ":")).encode() + b"\n"
+        for _ in range(ATTEMPTS):
+            segment = getattr(self._local, "segment", None) or self._open()
+            if self._locked(segment):
+                try:
+                    if self._is_current(segment):
+                        if segment.file.write(line) != len(line):
+                            raise OSError("the spool took part of a request (is the disk full?)")
+                        return
+                finally:
+                    fcntl.flock(segment.file, fcntl.LOCK_UN)
+            self._open()
+        raise OSError("the spool was sealed under every attempt to append")
 
-    def append(self, key: str, user_key: str, body: dict[str, Any], at: datetime) -> bool:
-        """Keep a request; False when the same key is already spooled (a repeat delivery)."""
-        cursor = self._connection().execute(
-            "INSERT OR IGNORE INTO entry (key, user_key, body, received_at) VALUES (?, ?, ?, ?)",
-            (key, user_key, json.dumps(body, separators=(",", ":")), at.isoformat()),
-        )
-        return cursor.rowcount == 1
+    @staticmethod
+    def _locked(segment: _Segment) -> bool:
+        """A shared lock on the thread's file, without waiting: a mover holds it exclusively only after it renamed
+        the file, and a mover at low priority must not hold up an ack."""
+        try:
+            fcntl.flock(segment.file, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
 
-    def oldest(self, limit: int) -> list[Entry]:
-        rows = self._connection().execute(
-            "SELECT id, key, user_key, body, received_at FROM entry ORDER BY id LIMIT ?", (limit,)
-        )
-        return [Entry(r[0], r[1], r[2], json.loads(r[3]), datetime.fromisoformat(r[4])) for r in rows]
+    def _is_current(self, segment: _Segment) -> bool:
+        try:
+            stat = os.stat(self._current)
+        except FileNotFoundError:
+            return False
+        return (stat.st_dev, stat.st_ino) == segment.identity
 
-    def forget(self, entries: list[Entry]) -> None:
-        """Drop entries that are stored in the inbox (by id: ids are never reused, so an entry appended after
-        another mover's read is never dropped unread)."""
-        self._connection().executemany("DELETE FROM entry WHERE id = ?", [(e.id,) for e in entries])
+    def _open(self) -> _Segment:
+        """Open `current` for this thread (a mover sealed the one it had)."""
+        self._local.segment = _Segment(self._current)
+        return self._local.segment
+
+    def drain(self, store: Callable[[list[Entry]], int], batch: int) -> int:
+        """Seal `current` and give everything spooled to `store`, oldest first, in lists of at most `batch`;
+        a file is deleted once all of it is stored. Returns the sum of what `store` returned. If `store`
+        raises, what it was given stays spooled for the next drain."""
+        with open(self.folder / LOCK, "ab") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # one mover at a time, in any process; released on close
+            stored = self._drain_legacy(store, batch)
+            self._seal()
+            for path in sorted(self.folder.glob(f"{SEALED}*")):
+                stored += sum(store(entries) for entries in _chunks(_read(path), batch))
+                path.unlink()
+            return stored
+
+    def _seal(self) -> None:
+        try:
+            if os.stat(self._current).st_size == 0:
+                return
+        except FileNotFoundError:
+            return
+        numbers = [int(path.name.removeprefix(SEALED)) for path in self.folder.glob(f"{SEALED}*")]
+        sealed = self.folder / f"{SEALED}{max(numbers, default=0) + 1:012d}"  # after what an earlier drain left
+        os.rename(self._current, sealed)
+        with open(sealed, "rb") as file:
+            fcntl.flock(file, fcntl.LOCK_EX)  # waits for the writes in flight; later ones see the new `current`
+
+    def _drain_legacy(self, store: Callable[[list[Entry]], int], batch: int) -> int:
+        """The earlier release's SQLite spool: moved whole, then deleted."""
+        entries = self._legacy_entries()
+        stored = sum(store(chunk) for chunk in _chunks(iter(entries), batch))
+        if self.legacy is not None and self.legacy.exists():
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{self.legacy}{suffix}").unlink(missing_ok=True)
+            log.info("moved %s request(s) from the earlier spool %s", len(entries), self.legacy.name)
+        return stored
+
+    def _legacy_entries(self) -> list[Entry]:
+        if self.legacy is None or not self.legacy.exists():
+            return []
+        connection = sqlite3.connect(self.legacy, isolation_level=None)
+        try:
+            rows = connection.execute("SELECT key, user_key, body, received_at FROM entry ORDER BY id").fetchall()
+        except sqlite3.OperationalError:
+            rows = []  # created, never written
+        finally:
+            connection.close()
+        return [Entry(k, u, json.loads(b), datetime.fromisoformat(at)) for k, u, b, at in rows]
 
     def count(self) -> int:
-        return int(self._connection().execute("SELECT count(*) FROM entry").fetchone()[0])
+        """Requests spooled and not yet drained."""
+        spooled = sum(1 for _ in _read(self._current, quiet=True))  # before the sealed files: a mover may seal it
+        sealed = sum(1 for path in self.folder.glob(f"{SEALED}*") for _ in _read(path, quiet=True))
+        return spooled + sealed + len(self._legacy_entries())
 
     def close(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.close()
-            self._local.connection = None
+        """Let go of this thread's `current` (its next append opens it again)."""
+        self._local.segment = None
+
+
+def _read(path: Path, quiet: bool = False) -> Iterator[Entry]:
+    """A spool file's whole lines (a last line without its newline is a write still going on, or one that
+    failed and was never acknowledged)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return
+    for line in data.split(b"\n")[:-1]:
+        if not line:
+            continue
+        try:
+            key, user_key, at, body = json.loads(line)
+            yield Entry(key, user_key, body, datetime.fromisoformat(at))
+        except (ValueError, TypeError) as err:
+            if not quiet:
+                log.warning("skipped an unreadable line in %s (a write that failed): %s", path.name, err)
+
+
+def _chunks(entries: Iterator[Entry], size: int) -> Iterator[list[Entry]]:
+    chunk: list[Entry] = []
+    for entry in entries:
+        chunk.append(entry)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -1,6 +1,7 @@
 """Moves spooled requests (storage/spool.py) into the inbox table, in order, off the ack path: woken by each
-append, it copies what is spooled in one transaction, forgets it, then wakes whoever runs the work. A crash
-between the two leaves copies the next move skips (the inbox keys requests uniquely)."""
+append, it stores what is spooled (a transaction per batch), lets the spool forget it, then wakes whoever runs
+the work. A crash between the two leaves copies the next move skips (the inbox keys requests uniquely, which
+also drops a repeat delivery that was spooled twice)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from bot.kernel.errors import short
 from storage import inbox
 from storage.db import Database
-from storage.spool import Spool
+from storage.spool import Entry, Spool
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -31,13 +32,12 @@ class SpoolMover:
 
     def move(self) -> int:
         """Copy everything spooled into the inbox; returns how many requests were new there."""
-        moved = 0
-        while entries := self.spool.oldest(BATCH):
-            rows = [(e.key, e.user_key, e.body, e.received_at) for e in entries]
-            moved += inbox.record_many(self.db, rows)
-            self.spool.forget(entries)
+        moved = self.spool.drain(self._store, BATCH)
         self.then()  # also when another process moved them first: its runner may have no free slot
         return moved
+
+    def _store(self, entries: list[Entry]) -> int:
+        return inbox.record_many(self.db, [(e.key, e.user_key, e.body, e.received_at) for e in entries])
 
     def start(self) -> None:
         self._move_logged()  # what a stopped process left spooled

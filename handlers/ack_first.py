@@ -40,7 +40,8 @@ class AckFirstExecutor(Executor):
         with self._cond:
             self._in_flight -= 1
             self._last_request = time.monotonic()
-            self._cond.notify_all()
+            if self._queue:  # the workers wait for a task; with none queued, waking them is for nothing
+                self._cond.notify_all()
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
         future: Future[Any] = Future()

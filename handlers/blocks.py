@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -52,9 +52,12 @@ class Message:
 
     text: str
     blocks: list[Block]
+    made: tuple[dict[str, Any], ...] | None = field(default=None, compare=False, repr=False)  # blocks as sent
 
     def as_kwargs(self) -> dict[str, Any]:
-        return {"text": self.text, "blocks": [b.to_dict() for b in self.blocks]}
+        """What chat.postMessage and a response_url take (each block validated and made once)."""
+        made = self.made if self.made is not None else tuple(b.to_dict() for b in self.blocks)
+        return {"text": self.text, "blocks": list(made)}
 
 
 def your_time(moment: datetime, fallback: str) -> Safe:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -47,16 +49,19 @@ def pack(blocks: list[Block], fallback: str) -> list[Message]:
     """Group blocks into as many messages as Slack's block-count and size limits need."""
     messages: list[Message] = []
     current: list[Block] = []
+    made: list[dict[str, Any]] = []
     size = 0
     for block in blocks:
-        weight = len(str(block.to_dict()))
+        as_sent = block.to_dict()
+        weight = len(str(as_sent))
         if current and (len(current) >= MESSAGE_BLOCKS or size + weight > MESSAGE_TEXT_BUDGET):
-            messages.append(Message(fallback, current))
-            current, size = [], 0
+            messages.append(Message(fallback, current, tuple(made)))
+            current, made, size = [], [], 0
         current.append(block)
+        made.append(as_sent)
         size += weight
     if current:
-        messages.append(Message(fallback, current))
+        messages.append(Message(fallback, current, tuple(made)))
     return messages
 
 

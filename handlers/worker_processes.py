@@ -26,11 +26,13 @@ class WorkerProcesses:
         self._children: list[subprocess.Popen[bytes]] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._wanted = threading.Event()
 
     def start(self) -> None:
         with self._lock:
             self._children = [self._spawn() for _ in range(self.count)]
         threading.Thread(target=self._watch, name="patchpolicy-workers", daemon=True).start()
+        threading.Thread(target=self._tell, name="patchpolicy-wake", daemon=True).start()
         log.info("started %s worker process(es)", self.count)
 
     def _spawn(self) -> subprocess.Popen[bytes]:
@@ -43,16 +45,23 @@ class WorkerProcesses:
         )
 
     def wake(self) -> None:
-        """A request was recorded: every child looks at once (the first to claim it runs it)."""
-        with self._lock:
-            children = list(self._children)
-        for child in children:
-            try:
-                assert child.stdin is not None
-                child.stdin.write(b"\n")
-                child.stdin.flush()
-            except (OSError, ValueError):
-                pass  # it died; the watch starts another, and the inbox keeps the request
+        """A request was recorded: every child looks soon (the first to claim it runs it). The request thread
+        only sets a flag; one thread tells the children, once for all the requests recorded meanwhile."""
+        self._wanted.set()
+
+    def _tell(self) -> None:
+        while not self._stopping.is_set():
+            self._wanted.wait()
+            self._wanted.clear()
+            with self._lock:
+                children = list(self._children)
+            for child in children:
+                try:
+                    assert child.stdin is not None
+                    child.stdin.write(b"\n")
+                    child.stdin.flush()
+                except (OSError, ValueError):
+                    pass  # it died; the watch starts another, and the inbox keeps the request
 
     def _watch(self) -> None:
         while not self._stopping.wait(1.0):
@@ -65,6 +74,7 @@ class WorkerProcesses:
     def stop(self, timeout: float) -> None:
         """SIGTERM every child (each finishes or hands back its work) and wait up to `timeout` seconds."""
         self._stopping.set()
+        self._wanted.set()
         with self._lock:
             children = list(self._children)
         for child in children:

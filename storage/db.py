@@ -63,6 +63,9 @@ def _begin_immediate(dbapi_connection: sqlite3.Connection, busy_timeout_ms: int)
         dbapi_connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
 
 
+SQLITE_POOL = 15  # connections a process keeps and uses at most (SQLAlchemy's default: 5 kept, 10 more opened)
+
+
 @dataclass
 class InboxUnit:
     """The inbox request whose work runs in this thread: the first transaction that writes marks it done."""
@@ -99,8 +102,13 @@ class Database:
     def __init__(self, url: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        connect_args = {"check_same_thread": False, "timeout": busy_timeout_ms / 1000} if self.is_sqlite else {}
-        self.engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not self.is_sqlite)
+        if self.is_sqlite:  # connections kept open (opening and setting one up costs more than a read), and
+            # few: threads beyond them wait their turn in the pool's queue, not in SQLite's race for the lock
+            options = {"connect_args": {"check_same_thread": False, "timeout": busy_timeout_ms / 1000}}
+            options |= {"pool_size": SQLITE_POOL, "max_overflow": 0}
+        else:
+            options = {"pool_pre_ping": True}
+        self.engine = create_engine(url, **options)
         if self.is_sqlite:
             _sqlite_setup(self.engine, busy_timeout_ms)
             self._write_engine = self.engine.execution_options(sqlite_immediate=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -61,11 +62,22 @@ def _claimable(now: datetime):  # type: ignore[no-untyped-def]
     return select(InboxRequest.id).where(InboxRequest.id.in_(heads), ready).order_by(InboxRequest.id)
 
 
-def claim(db: Database, worker: str, now: datetime, lease: timedelta, limit: int = 1) -> list[Claimed]:
+def claim(
+    db: Database, worker: str, now: datetime, lease: timedelta, limit: int = 1, finished: Sequence[int] = ()
+) -> list[Claimed]:
     """Take up to `limit` of the oldest claimable requests, at most one per person (SKIP LOCKED on PostgreSQL;
-    SQLite's write lock does the same)."""
+    SQLite's write lock does the same). `finished`: requests whose work is over, marked done first in the same
+    transaction (one write for both; a person's next request is then claimable)."""
     taken = []
     with db.write() as session:
+        if finished:
+            session.exec(  # type: ignore[call-overload]
+                update(InboxRequest)
+                .where(InboxRequest.id.in_(finished), InboxRequest.state == "running")
+                .values(state="done", finished_at=now, claimed_until=None)
+            )
+        if limit <= 0:
+            return []
         found = session.exec(_claimable(now).limit(limit).with_for_update(skip_locked=True, of=InboxRequest)).all()
         for row in session.exec(select(InboxRequest).where(InboxRequest.id.in_(found)).order_by(InboxRequest.id)):
             assert row.id is not None

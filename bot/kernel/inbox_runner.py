@@ -1,8 +1,10 @@
 """Runs the work of recorded requests: claims them from the inbox, one person's in order, and finishes each.
 
 A request's work runs inside `Database.unit_of`, so its first committed write marks it done in the same
-transaction. A transient failure (the database locked or restarting, a connection dropped) puts it back
-with a backoff; any other failure marks it failed, logged once. `stop` hands back what is unfinished.
+transaction; work that writes nothing (a `show`) is marked done in the process's next claim, so a burst of
+reads costs one write per claim, not one per request. A transient failure (the database locked or restarting,
+a connection dropped) puts it back with a backoff; any other failure marks it failed, logged once. `stop`
+hands back what is unfinished.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class InboxRunner:
         self._stopping = threading.Event()
         self._idle = threading.Condition()
         self._running: set[int] = set()  # requests this process is working on
+        self._finished: list[int] = []  # requests whose work is over, to be marked done
         self._thread: threading.Thread | None = None
 
     def wake(self) -> None:
@@ -73,18 +76,20 @@ class InboxRunner:
             free = 0
             while self._slots.acquire(blocking=False):
                 free += 1
-            if not free:
+            finished = self._take_finished()
+            if not free and not finished:
                 return
             try:
                 now = self.clock.now()
                 claimed = (
-                    inbox.claim(self.db, self.worker, now, self.claim, free)
-                    if inbox.has_claimable(self.db, now)
+                    inbox.claim(self.db, self.worker, now, self.claim, free, finished)
+                    if finished or inbox.has_claimable(self.db, now)
                     else []
                 )
             except Exception as err:  # the database is away: the next look tries again
                 log.warning("could not read the inbox: %s", short(err))
                 claimed = []
+                self._put_back(finished)
             for _ in range(free - len(claimed)):
                 self._slots.release()
             if not claimed:
@@ -93,6 +98,15 @@ class InboxRunner:
                 self._running.update(c.id for c in claimed)
             for one in claimed:
                 self.executor.submit(self._run_slot, one)
+
+    def _take_finished(self) -> list[int]:
+        with self._idle:
+            finished, self._finished = self._finished, []
+        return finished
+
+    def _put_back(self, finished: list[int]) -> None:
+        with self._idle:
+            self._finished[:0] = finished
 
     def _run_slot(self, claimed: inbox.Claimed) -> None:
         try:
@@ -112,8 +126,9 @@ class InboxRunner:
         except Exception as err:
             self._failed(claimed, unit, err)
             return
-        if not unit.done:
-            self._settle(lambda: inbox.finish(self.db, claimed.id, self.clock.now()))
+        if not unit.done:  # work that stored nothing: marked done with the next claim, in its transaction
+            with self._idle:
+                self._finished.append(claimed.id)
 
     def _failed(self, claimed: inbox.Claimed, unit: InboxUnit, err: Exception) -> None:
         if unit.done:
@@ -182,6 +197,7 @@ class InboxRunner:
         with self._idle:
             self._idle.wait_for(lambda: not self._running, timeout=timeout)
         try:
+            inbox.claim(self.db, self.worker, self.clock.now(), self.claim, 0, self._take_finished())
             return inbox.release(self.db, self.worker)
         except Exception as err:
             log.warning("could not hand back unfinished requests (their claims run out): %s", short(err))

@@ -7,8 +7,8 @@ app, three times. The p99 of each app's samples is one run's figure; RUNS runs g
 The end-to-end time of `show` (request sent until its answer reached the response_url) is measured in
 bursts of 50 released together.
 
-Run: .venv/bin/python -m bench.bench_ack   (RUNS=2 for a quick look; PAUSE_WORK=1 runs no work at all, so the
-serving process only records and acknowledges: `help` and `show` only, no end-to-end figure)
+Run: .venv/bin/python -m bench.bench_ack   (RUNS=2 for a quick look; PAUSE_WORK=1 runs no work: the serving
+process as in production, its worker processes only moving the spool; `help` and `show` only, no end-to-end)
 """
 
 from __future__ import annotations
@@ -183,7 +183,7 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
         "KEV_URL": "",  # no threat feed reads in the measurement
         "MSRC_URL": "",
-        **({"WORKER_PROCESSES": "0", "INBOX_WORKERS": "0"} if PAUSE_WORK else {}),
+        **({"INBOX_WORKERS": "0"} if PAUSE_WORK else {}),  # the worker processes only move the spool
     }
     servers = [
         spawn(["-m", "handlers", "serve"], everything, env),

@@ -104,7 +104,9 @@ def _answers() -> None:
     """A response_url endpoint of its own, as Slack's would be elsewhere: when each answer arrived (monotonic
     clock, the same across processes on Linux), by its id; GET /arrived gives them, DELETE /arrived forgets."""
     import json
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import BaseHTTPRequestHandler
+
+    from tests.support.loopback import LoopbackServer
 
     arrived: dict[str, float] = {}
 
@@ -130,7 +132,7 @@ def _answers() -> None:
             self.end_headers()
             self.wfile.write(body)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = LoopbackServer(("127.0.0.1", 0), Handler)
     print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
     threading.Thread(target=_exit_when_stdin_closes, daemon=True).start()
     server.serve_forever()

@@ -14,8 +14,10 @@ import threading
 from collections import defaultdict
 from datetime import date, datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.loopback import LoopbackServer
 
 KEV_ENTRY = {  # CISA's field: its type
     "cveID": str,
@@ -269,7 +271,7 @@ class FakeFeeds:
                 if status != 304:
                     self.wfile.write(raw)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = LoopbackServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self

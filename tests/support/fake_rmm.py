@@ -10,10 +10,12 @@ import itertools
 import json
 import threading
 from collections import defaultdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.support.loopback import LoopbackServer
 
 SPECS = Path(__file__).resolve().parent / "rmm_specs"  # the vendors' excerpts, as given in ../shared/rmm
 CLIENT_ID, CLIENT_SECRET, API_KEY = "ninja-client", "ninja-secret", "automox-key"
@@ -74,7 +76,7 @@ class FakeRmm:
         self._counter = itertools.count(1)
         self._cursors: dict[str, tuple[list[dict[str, Any]], int]] = {}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = LoopbackServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
 

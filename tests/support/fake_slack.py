@@ -8,7 +8,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
 from handlers.scopes import ANY, METHOD_SCOPES
+from tests.support.loopback import LoopbackServer
 
 TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-1-test-app-token"  # Socket Mode's app-level token: only apps.connections.open takes it
@@ -109,7 +110,7 @@ class FakeSlack:
         self.waiting = 0  # requests held right now
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = LoopbackServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
         self.url = f"{self.base}/api/"

@@ -34,20 +34,24 @@ def record(db: Database, key: str, user_key: str, body: dict[str, Any], now: dat
     return record_many(db, [(key, user_key, body, now)]) == 1
 
 
+_RECORD = {  # one statement per dialect, compiled once: a batch is sent as parameters, not new SQL
+    dialect: insert(InboxRequest).on_conflict_do_nothing(index_elements=["key"]).returning(InboxRequest.id)
+    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", postgres_insert))
+}
+
+
 def record_many(db: Database, rows: list[tuple[str, str, dict[str, Any], datetime]]) -> int:
     """Store requests (key, user_key, body, received_at) in their order, in one transaction; a key recorded
     before (a repeat delivery, or a spooled request another process moved first) is skipped. Returns how
     many were new."""
     if not rows:
         return 0
-    insert = postgres_insert if not db.is_sqlite else sqlite_insert
     values = [
         {"key": k, "user_key": u, "body": b, "received_at": at, "not_before": at, "state": "pending", "attempts": 0}
         for k, u, b, at in rows
     ]
     with db.write() as session:
-        statement = insert(InboxRequest).values(values).on_conflict_do_nothing(index_elements=["key"])
-        stored = session.execute(statement.returning(InboxRequest.id)).all()  # rowcount is -1 here on psycopg
+        stored = session.execute(_RECORD["sqlite" if db.is_sqlite else "postgresql"], values).all()
     return len(stored)
 
 

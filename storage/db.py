@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -109,6 +110,8 @@ class Database:
         else:
             options = {"pool_pre_ping": True}
         self.engine = create_engine(url, **options)
+        self._busy_timeout_ms = busy_timeout_ms
+        self._writers = threading.RLock() if self.is_sqlite else None  # see _turn
         if self.is_sqlite:
             _sqlite_setup(self.engine, busy_timeout_ms)
             self._write_engine = self.engine.execution_options(sqlite_immediate=True)
@@ -139,7 +142,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A read-modify-write transaction: takes the write lock first, commits on success."""
-        with Session(self._write_engine, expire_on_commit=False) as session:
+        with self._turn(), Session(self._write_engine, expire_on_commit=False) as session:
             yield session
             unit = _UNIT.get()
             marking = unit is not None and not unit.done and _wrote(session)
@@ -148,6 +151,21 @@ class Database:
             session.commit()
             if marking:
                 unit.done = True
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """On SQLite, this process's writers queue for their turn here and only the first of them waits on
+        SQLite's lock: the lock has no queue, so dozens of threads polling it could leave one waiting past the
+        busy timeout while the others take turns."""
+        if self._writers is None:
+            yield
+            return
+        if not self._writers.acquire(timeout=self._busy_timeout_ms / 1000):
+            raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+        try:
+            yield
+        finally:
+            self._writers.release()
 
     @contextmanager
     def unit_of(self, unit: InboxUnit) -> Iterator[InboxUnit]:

@@ -103,19 +103,16 @@ class Database:
     def __init__(self, url: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        if self.is_sqlite:  # connections kept open (opening and setting one up costs more than a read), and
-            # few: threads beyond them wait their turn in the pool's queue, not in SQLite's race for the lock
-            options = {"connect_args": {"check_same_thread": False, "timeout": busy_timeout_ms / 1000}}
-            options |= {"pool_size": SQLITE_POOL, "max_overflow": 0}
-        else:
-            options = {"pool_pre_ping": True}
-        self.engine = create_engine(url, **options)
         self._busy_timeout_ms = busy_timeout_ms
-        self._writers = threading.RLock() if self.is_sqlite else None  # see _turn
-        if self.is_sqlite:
+        self._writers: threading.RLock | None = None  # see _turn
+        if self.is_sqlite:  # connections kept open: opening and setting one up costs more than a read
+            connect_args = {"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
+            self.engine = create_engine(url, connect_args=connect_args, pool_size=SQLITE_POOL, max_overflow=0)
             _sqlite_setup(self.engine, busy_timeout_ms)
             self._write_engine = self.engine.execution_options(sqlite_immediate=True)
+            self._writers = threading.RLock()
         else:
+            self.engine = create_engine(url, pool_pre_ping=True)
             self._write_engine = self.engine
 
     @property

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, func, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from storage.db import Database
 from storage.models import InboxRequest
@@ -74,12 +74,7 @@ def claim(
     transaction (one write for both; a person's next request is then claimable)."""
     taken = []
     with db.write() as session:
-        if finished:
-            session.exec(  # type: ignore[call-overload]
-                update(InboxRequest)
-                .where(InboxRequest.id.in_(finished), InboxRequest.state == "running")
-                .values(state="done", finished_at=now, claimed_until=None)
-            )
+        _end(session, finished, now)
         if limit <= 0:
             return []
         found = session.exec(_claimable(now).limit(limit).with_for_update(skip_locked=True, of=InboxRequest)).all()
@@ -97,12 +92,23 @@ def has_claimable(db: Database, now: datetime) -> bool:
         return session.exec(_claimable(now).limit(1)).first() is not None
 
 
-def finish(db: Database, request_id: int, now: datetime, state: str = "done", error: str | None = None) -> None:
-    """Mark a request done (unless its effect already did) or failed."""
+def finish(
+    db: Database, request_ids: Sequence[int], now: datetime, state: str = "done", error: str | None = None
+) -> None:
+    """Mark requests done (unless their effect already did) or failed."""
+    if not request_ids:
+        return
     with db.write() as session:
+        _end(session, request_ids, now, state, error)
+
+
+def _end(
+    session: Session, request_ids: Sequence[int], now: datetime, state: str = "done", error: str | None = None
+) -> None:
+    if request_ids:
         session.exec(  # type: ignore[call-overload]
             update(InboxRequest)
-            .where(InboxRequest.id == request_id, InboxRequest.state == "running")
+            .where(InboxRequest.id.in_(request_ids), InboxRequest.state == "running")
             .values(state=state, finished_at=now, claimed_until=None, error=(error or None) and error[:500])
         )
 

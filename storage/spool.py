@@ -143,13 +143,17 @@ class Spool:
             fcntl.flock(file, fcntl.LOCK_EX)  # waits for the writes in flight; later ones see the new `current`
 
     def _drain_legacy(self, store: Callable[[list[Entry]], int], batch: int) -> int:
-        """The earlier release's SQLite spool: moved whole, then deleted."""
+        """The earlier release's SQLite spool: moved whole, then deleted; looked for until it is gone (a drain
+        at start), not on every drain after."""
+        if self.legacy is None:
+            return 0
         entries = self._legacy_entries()
         stored = sum(store(chunk) for chunk in _chunks(iter(entries), batch))
-        if self.legacy is not None and self.legacy.exists():
+        if self.legacy.exists():
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{self.legacy}{suffix}").unlink(missing_ok=True)
             log.info("moved %s request(s) from the earlier spool %s", len(entries), self.legacy.name)
+        self.legacy = None
         return stored
 
     def _legacy_entries(self) -> list[Entry]:

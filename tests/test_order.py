@@ -62,7 +62,7 @@ def test_a_backlog_of_one_person_neither_blocks_others_nor_runs_out_of_order(db_
     taken = inbox.claim(db, "worker-1", now, timedelta(seconds=10), limit=10)
     assert [(c.user_key, c.body["n"]) for c in taken] == [("T1:UBUSY", 0), ("T1:UCALM", "calm")]
     assert inbox.claim(db, "worker-2", now, timedelta(seconds=10), limit=10) == []  # both persons are busy
-    inbox.finish(db, taken[0].id, now)
+    inbox.finish(db, [taken[0].id], now)
     assert [c.body["n"] for c in inbox.claim(db, "worker-2", now, timedelta(seconds=10), limit=10)] == [1]
     db.dispose()
 

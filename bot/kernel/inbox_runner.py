@@ -139,7 +139,7 @@ class InboxRunner:
             self._settle(lambda: inbox.retry(self.db, claimed.id, self.clock.now() + delay, short(err)))
         else:
             log.error("request %s failed: %s", claimed.key, short(err), exc_info=not transient(err))
-            self._settle(lambda: inbox.finish(self.db, claimed.id, self.clock.now(), "failed", short(err)))
+            self._settle(lambda: inbox.finish(self.db, [claimed.id], self.clock.now(), "failed", short(err)))
 
     def _settle(self, write: Callable[[], None]) -> None:
         """Record a request's end; if the database is away, its claim runs out and it is tried again."""
@@ -197,7 +197,7 @@ class InboxRunner:
         with self._idle:
             self._idle.wait_for(lambda: not self._running, timeout=timeout)
         try:
-            inbox.claim(self.db, self.worker, self.clock.now(), self.claim, 0, self._take_finished())
+            inbox.finish(self.db, self._take_finished(), self.clock.now())
             return inbox.release(self.db, self.worker)
         except Exception as err:
             log.warning("could not hand back unfinished requests (their claims run out): %s", short(err))

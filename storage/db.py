@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session
 
+from storage.turns import Turns
 from storage.types import UTCDateTime
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -104,13 +104,13 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self._busy_timeout_ms = busy_timeout_ms
-        self._writers: threading.RLock | None = None  # see _turn
+        self._writers: Turns | None = None  # see _turn
         if self.is_sqlite:  # connections kept open: opening and setting one up costs more than a read
             connect_args = {"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
             self.engine = create_engine(url, connect_args=connect_args, pool_size=SQLITE_POOL, max_overflow=0)
             _sqlite_setup(self.engine, busy_timeout_ms)
             self._write_engine = self.engine.execution_options(sqlite_immediate=True)
-            self._writers = threading.RLock()
+            self._writers = Turns()
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
             self._write_engine = self.engine
@@ -137,9 +137,10 @@ class Database:
             yield session
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        """A read-modify-write transaction: takes the write lock first, commits on success."""
-        with self._turn(), Session(self._write_engine, expire_on_commit=False) as session:
+    def write(self, ahead: bool = False) -> Iterator[Session]:
+        """A read-modify-write transaction: takes the write lock first, commits on success. `ahead`: a short
+        write that other work waits on (the inbox's), served before the others queueing in this process."""
+        with self._turn(ahead), Session(self._write_engine, expire_on_commit=False) as session:
             yield session
             unit = _UNIT.get()
             marking = unit is not None and not unit.done and _wrote(session)
@@ -150,19 +151,19 @@ class Database:
                 unit.done = True
 
     @contextmanager
-    def _turn(self) -> Iterator[None]:
-        """On SQLite, this process's writers queue for their turn here and only the first of them waits on
-        SQLite's lock: the lock has no queue, so dozens of threads polling it could leave one waiting past the
-        busy timeout while the others take turns."""
+    def _turn(self, ahead: bool) -> Iterator[None]:
+        """On SQLite, this process's writers queue for their turn here (storage/turns.py) and only the first of
+        them waits on SQLite's lock: the lock has no queue, so dozens of threads polling it could leave one
+        waiting past the busy timeout while the others take turns."""
         if self._writers is None:
             yield
             return
-        if not self._writers.acquire(timeout=self._busy_timeout_ms / 1000):
+        if not self._writers.take(self._busy_timeout_ms / 1000, ahead):
             raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
         try:
             yield
         finally:
-            self._writers.release()
+            self._writers.give()
 
     @contextmanager
     def unit_of(self, unit: InboxUnit) -> Iterator[InboxUnit]:

@@ -50,7 +50,7 @@ def record_many(db: Database, rows: list[tuple[str, str, dict[str, Any], datetim
         {"key": k, "user_key": u, "body": b, "received_at": at, "not_before": at, "state": "pending", "attempts": 0}
         for k, u, b, at in rows
     ]
-    with db.write() as session:
+    with db.write(ahead=True) as session:
         stored = session.execute(_RECORD["sqlite" if db.is_sqlite else "postgresql"], values).all()
     return len(stored)
 
@@ -73,7 +73,7 @@ def claim(
     SQLite's write lock does the same). `finished`: requests whose work is over, marked done first in the same
     transaction (one write for both; a person's next request is then claimable)."""
     taken = []
-    with db.write() as session:
+    with db.write(ahead=True) as session:
         _end(session, finished, now)
         if limit <= 0:
             return []
@@ -98,7 +98,7 @@ def finish(
     """Mark requests done (unless their effect already did) or failed."""
     if not request_ids:
         return
-    with db.write() as session:
+    with db.write(ahead=True) as session:
         _end(session, request_ids, now, state, error)
 
 
@@ -115,7 +115,7 @@ def _end(
 
 def retry(db: Database, request_id: int, when: datetime, error: str) -> None:
     """Put a request back, to run again at `when`."""
-    with db.write() as session:
+    with db.write(ahead=True) as session:
         session.exec(  # type: ignore[call-overload]
             update(InboxRequest)
             .where(InboxRequest.id == request_id, InboxRequest.state == "running")
@@ -125,7 +125,7 @@ def retry(db: Database, request_id: int, when: datetime, error: str) -> None:
 
 def renew(db: Database, worker: str, ids: list[int], until: datetime) -> None:
     """Keep this worker's claims on requests still running (its heartbeat)."""
-    with db.write() as session:
+    with db.write(ahead=True) as session:
         session.exec(  # type: ignore[call-overload]
             update(InboxRequest)
             .where(InboxRequest.id.in_(ids), InboxRequest.claimed_by == worker, InboxRequest.state == "running")
@@ -135,7 +135,7 @@ def renew(db: Database, worker: str, ids: list[int], until: datetime) -> None:
 
 def release(db: Database, worker: str) -> int:
     """Hand back what this worker still holds (a stop): another process, or the next start, runs it."""
-    with db.write() as session:
+    with db.write(ahead=True) as session:
         result = session.exec(  # type: ignore[call-overload]
             update(InboxRequest)
             .where(InboxRequest.claimed_by == worker, InboxRequest.state == "running")

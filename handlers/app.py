@@ -23,6 +23,7 @@ from bot.kernel.config import Settings
 from bot.kernel.inbox_runner import InboxRunner
 from bot.kernel.instances import new_instance
 from bot.kernel.spool_mover import SpoolMover
+from bot.kernel.spool_sealer import SpoolSealer
 from bot.patchdata.pulls import rmm_access
 from bot.reporting.sharing import SharedPage, share_access
 from bot.scheduling.scheduler import SchedulerService
@@ -68,6 +69,7 @@ class Bot:
     kit: SlackKit  # the people cache (started with the bot) and the modal lane
     runner: InboxRunner  # runs recorded requests' work on `workers`
     mover: SpoolMover | None = None  # SQLite: moves what acks spooled into the inbox table
+    sealer: SpoolSealer | None = None  # SQLite, worker processes moving: hands them what this process spooled
     integrity: str = "ok"  # the database's quick check at start
 
     def start(self) -> None:
@@ -82,15 +84,18 @@ class Bot:
         left."""
         if self.mover is not None:
             self.mover.start()
+        if self.sealer is not None:
+            self.sealer.start()
         self.runner.start()
 
     def send_work_to(self, wake: Callable[[], None]) -> None:
         """Requests are worked on in other processes (`patchpolicy serve` with worker processes): this one only
-        records and acknowledges, and tells `wake`; the workers also move what is spooled, so no database
-        write is left in this process."""
+        records and acknowledges, and tells `wake`; the workers also move what is spooled (this process seals
+        it for them), so no database write is left in this process."""
         spool = self.mover.spool if self.mover is not None else None
         self.mover = None
-        self.app.attach_inbox(self.core.db, self.core.clock, wake, spool)
+        self.sealer = SpoolSealer(spool, wake) if spool is not None else None
+        self.app.attach_inbox(self.core.db, self.core.clock, self.sealer.wake if self.sealer else wake, spool)
 
     def wake_inbox(self) -> None:
         """Look for requests now: move what is spooled, then claim."""
@@ -119,6 +124,8 @@ class Bot:
         next process. Returns how many requests were handed back."""
         if self.mover is not None:
             self.mover.stop()
+        if self.sealer is not None:
+            self.sealer.stop()
         handed_back = self.runner.stop(timeout)
         self.scheduler.stop()
         self.kit.workspace.stop()
@@ -171,4 +178,4 @@ def create_bot(
     poll = timedelta(seconds=settings.reminder_poll_seconds)
     scheduler = SchedulerService(db, clock, SlackPoster(client), core.reminders, poll=poll, use_lease=use_lease)
     core.on_plan_changed(scheduler.arm_next)
-    return Bot(app, core, scheduler, workers, kit, runner, mover, db.integrity())
+    return Bot(app, core, scheduler, workers, kit, runner, mover, integrity=db.integrity())

@@ -1,17 +1,21 @@
 """The ack path's spool on SQLite: a request is appended to a plain file beside the database before its ack, so
-an ack never waits for a write lock (the database's, held by claims and work, or a spool database's); a mover
-in the background takes what is spooled into the inbox table, in order, and forgets it.
+an ack never waits for a write lock (the database's, held by claims and work); a mover in the background takes
+what is spooled into the inbox table, in order, and forgets it.
 
 The spool is a folder beside the database (`<database>-spool.d`):
-- Every request thread appends one line per request to `current` through its own open file (O_APPEND, one
-  write per line: lines never interleave, and their order is the order the acks were written). It holds a
-  shared `flock` while it checks that `current` is still the file it has open and writes; a lock belongs to
-  an open file, so each thread has its own.
-- A mover, one at a time in any process (an exclusive `flock` on `mover.lock`), renames `current` to
-  `sealed-<n>` and takes an exclusive lock on it, which waits for the writes in flight. Nobody writes to it
-  after that, so it is read whole, stored in the inbox, and deleted.
-- A crash leaves sealed files or `current`; the next start moves them, in order. What a crash left in the
-  earlier release's spool (`<database>-spool`, a SQLite file) is moved first, once.
+- A process that acknowledges appends to a file of its own, `current-<started>-<pid>`: one `os.write` per
+  request on a descriptor opened with O_APPEND, shared by its request threads (lines never interleave). An
+  append makes no other system call: under load every call that lets go of Python's lock puts the thread at
+  the back of the queue for it, which is what made acks wait.
+- The same process seals its file when told to (after an append, `seal`): the next appends go to a new file,
+  the appends in flight on the old one finish, and it is renamed `sealed-<started>-<pid>`. A sealed file is
+  complete: a mover (one at a time in any process, an exclusive `flock` on `mover.lock`) reads it whole,
+  stores it in the inbox and deletes it, oldest first.
+- Each process holds an exclusive `flock` on its own file for as long as it appends to it. A file nobody holds
+  is a crash's leftover (the kernel lets go of a dead process's locks); a mover seals it and moves it. A file
+  is created under a temporary name and renamed to `current-...` only once it is locked, so a mover never
+  takes a new file for a leftover. What the earlier releases left is moved first: their SQLite spool
+  (`<database>-spool`) and their `current` and `sealed-<n>` files.
 
 The durability is the SQLite spool's (written, not fsynced: it survives the process, not the machine), and,
 like SQLite, it needs a local file system. Each line starts with a newline too, so a write that failed half
@@ -27,6 +31,8 @@ import logging
 import os
 import sqlite3
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,8 +42,8 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
-CURRENT, LOCK, SEALED = "current", "mover.lock", "sealed-"
-ATTEMPTS = 10  # times an append follows `current` to a new file before it gives up (a mover sealing in a loop)
+CURRENT, LOCK, SEALED, STARTING = "current", "mover.lock", "sealed-", ".starting-"
+ATTEMPTS = 10  # times an append follows a seal to the next file before it gives up (sealing in a loop)
 
 
 @dataclass(frozen=True)
@@ -49,27 +55,28 @@ class Entry:
 
 
 class _Segment:
-    """One thread's open `current`. Its own open file, because a `flock` belongs to the open file: threads
-    sharing one would release each other's locks."""
+    """This process's open file: appended to by every request thread, sealed by one."""
 
-    def __init__(self, path: Path) -> None:
-        self.file = open(path, "ab", buffering=0)  # noqa: SIM115 - closed with the thread's segment
-        stat = os.fstat(self.file.fileno())
-        self.identity = (stat.st_dev, stat.st_ino)
-
-    def __del__(self) -> None:
-        if hasattr(self, "file"):
-            self.file.close()
+    def __init__(self, folder: Path) -> None:
+        self.name = f"{time.time_ns():020d}-{os.getpid()}"  # sorts by when it was started
+        starting = folder / f"{STARTING}{self.name}"
+        self.fd = os.open(starting, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)  # alive while held: a mover leaves the file alone
+        self.path = folder / f"{CURRENT}-{self.name}"
+        os.rename(starting, self.path)
+        self.used = False
+        self.writing: deque[None] = deque()  # one item per append in flight (deque operations are atomic)
 
 
 class Spool:
-    """Appends from request threads (any process), drains from movers (any process, one at a time)."""
+    """Appends from request threads, seals by the process that appends, drains from movers (any process, one at
+    a time)."""
 
     def __init__(self, folder: Path, legacy: Path | None = None) -> None:
         self.folder, self.legacy = folder, legacy
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self._current = folder / CURRENT
-        self._local = threading.local()  # .segment: this thread's _Segment
+        self._segment: _Segment | None = None  # opened by the first append
+        self._turn = threading.Lock()  # starting and sealing segments; never taken by an append in flight
 
     @classmethod
     def beside(cls, database_url: str) -> Spool | None:
@@ -83,64 +90,81 @@ class Spool:
         """Keep a request (raises OSError when it could not be written whole: then it must not be acked)."""
         line = b"\n" + json.dumps([key, user_key, at.isoformat(), body], separators=(",", ":")).encode() + b"\n"
         for _ in range(ATTEMPTS):
-            segment = getattr(self._local, "segment", None) or self._open()
-            if self._locked(segment):
-                try:
-                    if self._is_current(segment):
-                        if segment.file.write(line) != len(line):
-                            raise OSError("the spool took part of a request (is the disk full?)")
-                        return
-                finally:
-                    fcntl.flock(segment.file, fcntl.LOCK_UN)
-            self._open()
+            segment = self._segment or self._start()
+            segment.writing.append(None)
+            try:
+                if segment is not self._segment:
+                    continue  # sealed between the two lines above: this request goes to the next file
+                segment.used = True
+                if os.write(segment.fd, line) != len(line):
+                    raise OSError("the spool took part of a request (is the disk full?)")
+                return
+            finally:
+                segment.writing.pop()
         raise OSError("the spool was sealed under every attempt to append")
 
-    @staticmethod
-    def _locked(segment: _Segment) -> bool:
-        """A shared lock on the thread's file, without waiting: a mover holds it exclusively only after it renamed
-        the file, and a mover at low priority must not hold up an ack."""
+    def _start(self) -> _Segment:
+        with self._turn:
+            if self._segment is None:
+                self._segment = _Segment(self.folder)
+            return self._segment
+
+    def seal(self) -> bool:
+        """Hand what this process appended to the movers: later appends go to a new file, and the current one
+        becomes `sealed-...` once the appends in flight are done. False when there was nothing to seal."""
+        with self._turn:
+            segment = self._segment
+            if segment is None or not segment.used:
+                return False
+            self._segment = _Segment(self.folder)  # made here, off the request threads
+        while segment.writing:  # each is one write already under way
+            time.sleep(0.0001)
         try:
-            fcntl.flock(segment.file, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
+            os.rename(segment.path, self.folder / f"{SEALED}{segment.name}")
+        finally:
+            os.close(segment.fd)  # and with it the lock: a file left unsealed is a leftover a mover seals
         return True
 
-    def _is_current(self, segment: _Segment) -> bool:
-        try:
-            stat = os.stat(self._current)
-        except FileNotFoundError:
-            return False
-        return (stat.st_dev, stat.st_ino) == segment.identity
-
-    def _open(self) -> _Segment:
-        """Open `current` for this thread (a mover sealed the one it had)."""
-        self._local.segment = _Segment(self._current)
-        return self._local.segment
+    def close(self) -> None:
+        """Seal what this process appended and let go of its file (a stop); the next append starts another."""
+        self.seal()
+        with self._turn:
+            segment, self._segment = self._segment, None
+        if segment is not None:
+            segment.path.unlink(missing_ok=True)  # unused: nothing was written to it
+            os.close(segment.fd)
 
     def drain(self, store: Callable[[list[Entry]], int], batch: int) -> int:
-        """Seal `current` and give everything spooled to `store`, oldest first, in lists of at most `batch`;
-        a file is deleted once all of it is stored. Returns the sum of what `store` returned. If `store`
-        raises, what it was given stays spooled for the next drain."""
+        """Give everything sealed to `store`, oldest first, in lists of at most `batch`; a file is deleted once
+        all of it is stored. Returns the sum of what `store` returned. If `store` raises, what it was given
+        stays spooled for the next drain. Files of processes that are gone are sealed first."""
         with open(self.folder / LOCK, "ab") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # one mover at a time, in any process; released on close
             stored = self._drain_legacy(store, batch)
-            self._seal()
-            for path in sorted(self.folder.glob(f"{SEALED}*")):
+            self._seal_leftovers()
+            for path in _sealed(self.folder):
                 stored += sum(store(entries) for entries in _chunks(_read(path), batch))
                 path.unlink()
             return stored
 
-    def _seal(self) -> None:
-        try:
-            if os.stat(self._current).st_size == 0:
-                return
-        except FileNotFoundError:
-            return
-        numbers = [int(path.name.removeprefix(SEALED)) for path in self.folder.glob(f"{SEALED}*")]
-        sealed = self.folder / f"{SEALED}{max(numbers, default=0) + 1:012d}"  # after what an earlier drain left
-        os.rename(self._current, sealed)
-        with open(sealed, "rb") as file:
-            fcntl.flock(file, fcntl.LOCK_EX)  # waits for the writes in flight; later ones see the new `current`
+    def _seal_leftovers(self) -> None:
+        """Seal the files no living process holds: a crash's, or the earlier releases' `current`."""
+        for path in self.folder.glob(f"{CURRENT}*"):
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                continue  # sealed by its process meanwhile
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # its process is alive and appending
+            else:
+                suffix = path.name.removeprefix(f"{CURRENT}-") if path.name != CURRENT else "999999999999"
+                os.rename(path, self.folder / f"{SEALED}{suffix}")
+            finally:
+                os.close(fd)
+        for path in self.folder.glob(f"{STARTING}*"):  # a crash while starting a file: nothing was written
+            path.unlink(missing_ok=True)
 
     def _drain_legacy(self, store: Callable[[list[Entry]], int], batch: int) -> int:
         """The earlier release's SQLite spool: moved whole, then deleted; looked for until it is gone (a drain
@@ -170,13 +194,15 @@ class Spool:
 
     def count(self) -> int:
         """Requests spooled and not yet drained."""
-        spooled = sum(1 for _ in _read(self._current, quiet=True))  # before the sealed files: a mover may seal it
-        sealed = sum(1 for path in self.folder.glob(f"{SEALED}*") for _ in _read(path, quiet=True))
+        current = list(self.folder.glob(f"{CURRENT}*"))  # before the sealed files: a file is sealed by a rename
+        spooled = sum(1 for path in current for _ in _read(path, quiet=True))
+        sealed = sum(1 for path in _sealed(self.folder) for _ in _read(path, quiet=True))
         return spooled + sealed + len(self._legacy_entries())
 
-    def close(self) -> None:
-        """Let go of this thread's `current` (its next append opens it again)."""
-        self._local.segment = None
+
+def _sealed(folder: Path) -> list[Path]:
+    """Sealed files, oldest first: the earlier releases' (`sealed-<n>`), then by when each file was started."""
+    return sorted(folder.glob(f"{SEALED}*"), key=lambda path: (path.name.count("-") > 1, path.name))
 
 
 def _read(path: Path, quiet: bool = False) -> Iterator[Entry]:

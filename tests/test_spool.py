@@ -1,14 +1,17 @@
-"""The ack path's spool on SQLite (storage/spool.py): what a crash leaves is moved at the next start in the
-order it was acknowledged, a write that failed half way spoils nothing else, the earlier release's spool is
-moved once, and a stalled mover never holds up an ack."""
+"""The ack path's spool on SQLite (storage/spool.py): what a crashed process left is moved at the next start in
+the order it was acknowledged, a write that failed half way spoils nothing else, a living process's file is
+left to it, what the earlier releases left is moved first, and a stalled mover never holds up an ack."""
 
 from __future__ import annotations
 
 import fcntl
 import logging
 import sqlite3
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -19,6 +22,28 @@ from storage.models import InboxRequest
 from storage.spool import Spool
 
 NOW = datetime(2026, 12, 4, 12, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parent.parent
+
+ACKING_PROCESS = """
+import os, sys
+from datetime import UTC, datetime
+from storage.spool import Spool
+
+spool, now = Spool.beside(sys.argv[1]), datetime(2026, 12, 4, 12, tzinfo=UTC)
+spool.append("trigger:1", "T1:UANN", {"n": 1}, now)
+spool.append("trigger:2", "T1:UBOB", {"n": 2}, now)
+spool.seal()
+spool.append("trigger:3", "T1:UANN", {"n": 3}, now)
+with open(next(spool.folder.glob("current-*")), "ab") as current:
+    current.write(b'\\n["trigger:half","T1:UANN","2026-12-04T12:00:00+00:00",{"n"')  # a write cut short
+spool.append("trigger:4", "T1:UANN", {"n": 4}, now)
+spool.append("trigger:2", "T1:UBOB", {"n": 2}, now)  # Slack's retry of a delivery already spooled
+if sys.argv[2] == "crash":
+    os._exit(0)  # nothing sealed, nothing closed
+print("appended", flush=True)
+sys.stdin.readline()
+spool.close()  # a stop: seals what it appended
+"""
 
 
 @pytest.fixture
@@ -29,6 +54,16 @@ def db(db_url):
     database.migrate()
     yield database
     database.dispose()
+
+
+def acking_process(db: Database, ending: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", ACKING_PROCESS, db.url, ending],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
 
 
 def inbox_rows(db: Database) -> list[tuple[str, str, int]]:
@@ -44,36 +79,48 @@ def next_start(db: Database) -> None:
     mover.stop()
 
 
-def test_what_a_crash_left_is_moved_at_the_next_start_in_the_order_it_was_acknowledged(db, caplog):
+FOUR = [
+    ("trigger:1", "T1:UANN", 1),
+    ("trigger:2", "T1:UBOB", 2),
+    ("trigger:3", "T1:UANN", 3),
+    ("trigger:4", "T1:UANN", 4),
+]
+
+
+def test_what_a_crashed_process_left_is_moved_at_the_next_start_in_the_order_it_was_acknowledged(db, caplog):
+    assert acking_process(db, "crash").wait(30) == 0
     spool = Spool.beside(db.url)
-    spool.append("trigger:1", "T1:UANN", {"n": 1}, NOW)
-    spool.append("trigger:2", "T1:UBOB", {"n": 2}, NOW)
+    assert spool.count() == 5
 
     def database_away(entries):
         raise sqlite3.OperationalError("unable to open database file")
 
     with pytest.raises(sqlite3.OperationalError):
-        spool.drain(database_away, 500)  # sealed, then the inbox could not take it: it stays spooled
-    spool.append("trigger:3", "T1:UANN", {"n": 3}, NOW)
-    with open(spool.folder / "current", "ab") as current:
-        current.write(b'\n["trigger:half","T1:UANN","2026-12-04T12:00:00+00:00",{"n"')  # a write cut short
-    spool.append("trigger:4", "T1:UANN", {"n": 4}, NOW)
-    spool.append("trigger:2", "T1:UBOB", {"n": 2}, NOW)  # Slack's retry of a delivery already spooled
+        spool.drain(database_away, 500)  # the inbox could not take them: they stay spooled
     assert spool.count() == 5
 
     with caplog.at_level(logging.WARNING):
         next_start(db)
-    assert inbox_rows(db) == [
-        ("trigger:1", "T1:UANN", 1),
-        ("trigger:2", "T1:UBOB", 2),
-        ("trigger:3", "T1:UANN", 3),
-        ("trigger:4", "T1:UANN", 4),
-    ]
+    assert inbox_rows(db) == FOUR
     assert spool.count() == 0 and sorted(p.name for p in spool.folder.iterdir()) == ["mover.lock"]
     assert "skipped an unreadable line" in caplog.text
 
 
-def test_the_earlier_releases_spool_is_moved_once(db):
+def test_a_mover_leaves_a_living_processs_file_alone_until_it_is_sealed(db):
+    process = acking_process(db, "stop")
+    try:
+        assert process.stdout.readline().strip() == "appended"
+        next_start(db)  # its first two requests were sealed; the rest it still holds
+        assert inbox_rows(db) == FOUR[:2]
+        assert Spool.beside(db.url).count() == 3
+    finally:
+        process.communicate("stop\n", timeout=30)
+    next_start(db)
+    assert inbox_rows(db) == FOUR
+    assert Spool.beside(db.url).count() == 0
+
+
+def test_what_the_earlier_releases_left_is_moved_first_and_once(db):
     legacy = sqlite3.connect(f"{db.url.removeprefix('sqlite:///')}-spool", isolation_level=None)
     legacy.execute(
         "CREATE TABLE entry (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, "
@@ -86,26 +133,26 @@ def test_the_earlier_releases_spool_is_moved_once(db):
         )
     legacy.close()
     spool = Spool.beside(db.url)
-    spool.append("trigger:3", "T1:UANN", {"n": 3}, NOW + timedelta(seconds=3))
-    assert spool.count() == 3
+    for n, name in ((3, "sealed-000000000001"), (4, "current")):  # the release of 4 December's files
+        (spool.folder / name).write_bytes(b'\n["trigger:%d","T1:UANN","2026-12-04T12:00:00+00:00",{"n":%d}]\n' % (n, n))
+    spool.append("trigger:5", "T1:UANN", {"n": 5}, NOW + timedelta(seconds=5))
+    assert spool.count() == 5
+    spool.close()  # this process stops
 
     next_start(db)
     next_start(db)
-    assert inbox_rows(db) == [("event:Ev1", "T1:UANN", 1), ("event:Ev2", "T1:UANN", 2), ("trigger:3", "T1:UANN", 3)]
+    assert [n for _, _, n in inbox_rows(db)] == [1, 2, 3, 4, 5]
     assert spool.legacy is not None and not spool.legacy.exists() and spool.count() == 0
 
 
 def test_an_ack_does_not_wait_for_a_stalled_mover(db):
-    """A mover (at a lower CPU priority) renamed `current` and holds its lock while it is not scheduled: the
-    request thread that had that file open writes to a new `current` at once; nothing is lost or reordered."""
+    """A mover (at a lower CPU priority) holds the movers' lock while it is not scheduled: appends, and the seal
+    that hands them over, go on; the mover takes them in order when it runs."""
     spool = Spool.beside(db.url)
-    with ThreadPoolExecutor(1) as request_thread:  # one thread, as a server's request thread is reused
-        request_thread.submit(spool.append, "trigger:1", "T1:UANN", {"n": 1}, NOW).result()
-        sealed = spool.folder / "sealed-000000000001"
-        (spool.folder / "current").rename(sealed)
-        with open(sealed, "rb") as stalled:
-            fcntl.flock(stalled, fcntl.LOCK_EX)
-            request_thread.submit(spool.append, "trigger:2", "T1:UANN", {"n": 2}, NOW).result(timeout=10)
-        request_thread.submit(spool.append, "trigger:3", "T1:UANN", {"n": 3}, NOW).result()
+    with open(spool.folder / "mover.lock", "ab") as stalled, ThreadPoolExecutor(1) as request_thread:
+        fcntl.flock(stalled, fcntl.LOCK_EX)
+        for n in (1, 2, 3):
+            request_thread.submit(spool.append, f"trigger:{n}", "T1:UANN", {"n": n}, NOW).result(timeout=10)
+            assert request_thread.submit(spool.seal).result(timeout=10)
     next_start(db)
     assert inbox_rows(db) == [("trigger:1", "T1:UANN", 1), ("trigger:2", "T1:UANN", 2), ("trigger:3", "T1:UANN", 3)]

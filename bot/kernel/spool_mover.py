@@ -31,7 +31,9 @@ class SpoolMover:
         self._wakeup.set()
 
     def move(self) -> int:
-        """Copy everything spooled into the inbox; returns how many requests were new there."""
+        """Copy everything spooled into the inbox (this process's appends sealed first); returns how many
+        requests were new there."""
+        self.spool.seal()
         moved = self.spool.drain(self._store, BATCH)
         self.then()  # also when another process moved them first: its runner may have no free slot
         return moved
@@ -62,4 +64,8 @@ class SpoolMover:
         self._wakeup.set()
         if self._thread is not None:
             self._thread.join(5)
+        try:
+            self.spool.close()  # seals this process's appends and lets go of its file
+        except OSError as err:
+            log.warning("could not seal the spool at stop: %s", err)
         self._move_logged()

@@ -7,6 +7,10 @@ app, three times. The p99 of each app's samples is one run's figure; RUNS runs g
 The end-to-end time of `show` (request sent until its answer reached the response_url) is measured in
 bursts of 50 released together.
 
+The CPU time each process used during a row's rounds is reported per request: the serving process against
+the bare app, and the worker processes (with PAUSE_WORK=1 only moving the spool; else also the work, which
+runs on into the bare app's rounds).
+
 Run: .venv/bin/python -m bench.bench_ack   (RUNS=2 for a quick look; PAUSE_WORK=1 runs no work: the serving
 process as in production, its worker processes only moving the spool; `help` and `show` only, no end-to-end)
 """
@@ -31,7 +35,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bench.common import seed_clients
-from bench.processes import free_port, spawn, wait_until_up
+from bench.processes import children_of, cpu_seconds, free_port, spawn, wait_until_up
 from bot.kernel.config import Settings
 from storage import inbox
 from storage.db import Database
@@ -78,6 +82,16 @@ class RemoteSlack:
 
     def trigger_id(self, age: float = 0.0) -> str:
         return f"{next(self._ids)}.{time.time_ns()}.trig"  # unique: the inbox keys requests by their trigger
+
+
+class CpuUse:
+    """CPU time of the bot's serving process, its worker processes and the bare app, from /proc (Linux)."""
+
+    def __init__(self, serving: int, bare: int) -> None:
+        self.serving, self.bare, self.workers = serving, bare, children_of(serving)
+
+    def now(self) -> tuple[float, float, float]:
+        return cpu_seconds(self.serving), sum(cpu_seconds(pid) for pid in self.workers), cpu_seconds(self.bare)
 
 
 def target(fake: RemoteSlack, url: str) -> BotUnderTest:
@@ -193,6 +207,7 @@ def main() -> None:
         wait_until_up(f"http://127.0.0.1:{ours_port}/healthz")
         wait_until_up(f"http://127.0.0.1:{bare_port}/")
         ours, bare = target(fake, f"http://127.0.0.1:{ours_port}"), target(fake, f"http://127.0.0.1:{bare_port}")
+        cpu = CpuUse(servers[0].pid, servers[1].pid)
         sends: dict[str, Callable[[BotUnderTest, str], object]] = {
             "help": lambda t, u: t.command("help", user=u, settle=False),
             "show acme": lambda t, u: t.command("show acme", user=u, settle=False),
@@ -213,10 +228,17 @@ def main() -> None:
                 for concurrency in CONCURRENCY:
                     mine: list[float] = []
                     base: list[float] = []
+                    before = cpu.now()
                     for _ in range(ROUNDS):
                         mine += back_to_back(lambda u, s=send: s(ours, u), concurrency, PER_ROUND)
                         base += back_to_back(lambda u, s=send: s(bare, u), concurrency, PER_ROUND)
+                    used = [
+                        (end - begin) * 1000 / (ROUNDS * PER_ROUND)
+                        for begin, end in zip(before, cpu.now(), strict=True)
+                    ]
                     row = figures.setdefault(f"{label} @ {concurrency}", {"bot": [], "bare": [], "ratio": []})
+                    for name, ms in zip(("cpu serving", "cpu workers", "cpu bare"), used, strict=True):
+                        row.setdefault(name, []).append(ms)
                     row["bot"].append(p99(mine))
                     row["bare"].append(p99(base))
                     row["ratio"].append(round(p99(mine) / p99(base), 2))
@@ -259,6 +281,9 @@ def summary(
             "p99 ms, bot (median, min-max)": [statistics.median(row["bot"]), min(row["bot"]), max(row["bot"])],
             "p99 ms, bare (median, min-max)": [statistics.median(row["bare"]), min(row["bare"]), max(row["bare"])],
             "ratio per run": row["ratio"],
+            "CPU ms per request: serving process, worker processes, bare app (medians)": [
+                round(statistics.median(row[name]), 3) for name in ("cpu serving", "cpu workers", "cpu bare")
+            ],
         }
     return out
 

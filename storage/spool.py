@@ -126,8 +126,12 @@ class Spool:
         return True
 
     def close(self) -> None:
-        """Seal what this process appended and let go of its file (a stop); the next append starts another."""
-        self.seal()
+        """Seal what this process appended and let go of its file (a stop); the next append starts another.
+        A file it cannot seal is left for the next start, which seals it as a leftover."""
+        try:
+            self.seal()
+        except OSError as err:
+            log.warning("could not seal the spool at stop (the next start moves it): %s", err)
         with self._turn:
             segment, self._segment = self._segment, None
         if segment is not None:

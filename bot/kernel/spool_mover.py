@@ -6,10 +6,10 @@ also drops a repeat delivery that was spooled twice)."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
 from bot.kernel.errors import short
+from bot.kernel.woken_thread import WokenThread
 from storage import inbox
 from storage.db import Database
 from storage.spool import Entry, Spool
@@ -22,13 +22,11 @@ class SpoolMover:
     """One thread per process that has a spool; `then` (the runner's wake) is called after each move."""
 
     def __init__(self, spool: Spool, db: Database, then: Callable[[], None], poll: float = 1.0) -> None:
-        self.spool, self.db, self.then, self.poll = spool, db, then, poll
-        self._wakeup = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self.spool, self.db, self.then = spool, db, then
+        self._thread = WokenThread("patchpolicy-spool", self._move_logged, poll)
 
     def wake(self) -> None:
-        self._wakeup.set()
+        self._thread.wake()
 
     def move(self) -> int:
         """Copy everything spooled into the inbox (this process's appends sealed first); returns how many
@@ -43,7 +41,6 @@ class SpoolMover:
 
     def start(self) -> None:
         self._move_logged()  # what a stopped process left spooled
-        self._thread = threading.Thread(target=self._loop, name="patchpolicy-spool", daemon=True)
         self._thread.start()
 
     def _move_logged(self) -> None:
@@ -52,20 +49,8 @@ class SpoolMover:
         except Exception as err:  # the database is away: the spool keeps the requests, the next wake retries
             log.warning("could not move spooled requests into the inbox: %s", short(err))
 
-    def _loop(self) -> None:
-        while not self._stopping.is_set():
-            self._wakeup.wait(self.poll)
-            self._wakeup.clear()
-            self._move_logged()
-
     def stop(self) -> None:
         """Move what is spooled, then stop (what cannot be moved now stays spooled for the next start)."""
-        self._stopping.set()
-        self._wakeup.set()
-        if self._thread is not None:
-            self._thread.join(5)
-        try:
-            self.spool.close()  # seals this process's appends and lets go of its file
-        except OSError as err:
-            log.warning("could not seal the spool at stop: %s", err)
+        self._thread.stop()
+        self.spool.close()  # seals this process's appends and lets go of its file
         self._move_logged()

@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     console_user: str = "console"
     patchpolicy_editors: str = ""  # comma-separated user (U...) and user group (S...) ids; empty: everyone
     reminder_poll_seconds: int = Field(default=60, ge=5, le=86_400)
-    inbox_workers: int = Field(default=32, ge=0, le=256)  # threads running recorded requests; 0: record only
+    inbox_workers: int = Field(default=16, ge=0, le=256)  # threads running recorded requests; 0: record only
     worker_processes: int | None = Field(default=None, ge=0, le=64)  # children of serve; None: one per core
     ninjaone_url: str = ""  # e.g. https://app.ninjarmm.com (or eu., oc., ca.)
     ninjaone_client_id: str = ""

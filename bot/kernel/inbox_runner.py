@@ -25,6 +25,7 @@ from storage.db import Database, InboxUnit
 
 log = logging.getLogger(__name__)
 CLAIM = timedelta(seconds=10)  # a worker that dies holding a request gives it up after this (the poll renews it)
+CLAIM_BATCH = 4  # at most this many per claim: worker processes woken together share a burst between them
 MAX_ATTEMPTS = 5
 KEEP_DONE = timedelta(days=1)
 
@@ -70,11 +71,11 @@ class InboxRunner:
         self._wakeup.set()
 
     def _dispatch(self) -> None:
-        """Claim as many claimable requests as there are free slots, in one transaction; hand each to the
-        executor."""
+        """Claim claimable requests while there are free slots, CLAIM_BATCH at a time (a transaction each);
+        hand each to the executor."""
         while not self._stopping.is_set():
             free = 0
-            while self._slots.acquire(blocking=False):
+            while free < CLAIM_BATCH and self._slots.acquire(blocking=False):
                 free += 1
             finished = self._take_finished()
             if not free and not finished:

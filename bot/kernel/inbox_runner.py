@@ -13,13 +13,14 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.kernel.clock import Clock
 from bot.kernel.errors import short
 from bot.kernel.instances import dead_here
+from bot.kernel.woken_thread import WokenThread
 from storage import inbox
 from storage.db import Database, InboxUnit
 
@@ -59,21 +60,21 @@ class InboxRunner:
         self.executor, self.poll, self.claim = executor, poll, claim
         self.active = active and slots > 0  # False: this process only records; other processes run the work
         self._slots = threading.Semaphore(max(slots, 1))
-        self._wakeup = threading.Event()
-        self._stopping = threading.Event()
+        self._thread = WokenThread("patchpolicy-inbox", self._step, poll)
+        self._pruned_at: datetime | None = None
+        self._renewed_at: datetime | None = None
         self._idle = threading.Condition()
         self._running: set[int] = set()  # requests this process is working on
         self._finished: list[int] = []  # requests whose work is over, to be marked done
-        self._thread: threading.Thread | None = None
 
     def wake(self) -> None:
         """Look for claimable requests now."""
-        self._wakeup.set()
+        self._thread.wake()
 
     def _dispatch(self) -> None:
         """Claim claimable requests while there are free slots, CLAIM_BATCH at a time (a transaction each);
         hand each to the executor."""
-        while not self._stopping.is_set():
+        while not self._thread.stopping:
             free = 0
             while free < CLAIM_BATCH and self._slots.acquire(blocking=False):
                 free += 1
@@ -156,7 +157,6 @@ class InboxRunner:
             return
         self.recover()
         self.wake()  # look at once: what an earlier process left
-        self._thread = threading.Thread(target=self._loop, name="patchpolicy-inbox", daemon=True)
         self._thread.start()
 
     def recover(self) -> None:
@@ -168,33 +168,25 @@ class InboxRunner:
         except Exception as err:
             log.warning("could not look for requests left by a stopped process: %s", short(err))
 
-    def _loop(self) -> None:
-        pruned_at = renewed_at = None
-        while not self._stopping.is_set():
-            self._wakeup.wait(self.poll)
-            self._wakeup.clear()
-            if self._stopping.is_set():
-                return
-            self._dispatch()
-            try:
-                now = self.clock.now()
-                with self._idle:
-                    running = list(self._running)
-                if running and (renewed_at is None or now - renewed_at >= self.claim / 4):
-                    inbox.renew(self.db, self.worker, running, now + self.claim)
-                    renewed_at = now
-                if pruned_at is None or now - pruned_at > timedelta(hours=1):
-                    inbox.prune(self.db, now - KEEP_DONE)
-                    pruned_at = now
-            except Exception as err:
-                log.warning("inbox upkeep failed, trying again in %ss: %s", self.poll, short(err))
+    def _step(self) -> None:
+        """Claim what there is room for; renew the claims in hand; prune done requests now and then."""
+        self._dispatch()
+        try:
+            now = self.clock.now()
+            with self._idle:
+                running = list(self._running)
+            if running and (self._renewed_at is None or now - self._renewed_at >= self.claim / 4):
+                inbox.renew(self.db, self.worker, running, now + self.claim)
+                self._renewed_at = now
+            if self._pruned_at is None or now - self._pruned_at > timedelta(hours=1):
+                inbox.prune(self.db, now - KEEP_DONE)
+                self._pruned_at = now
+        except Exception as err:
+            log.warning("inbox upkeep failed, trying again in %ss: %s", self.poll, short(err))
 
     def stop(self, timeout: float) -> int:
         """Claim nothing more, wait up to `timeout` for work in hand, hand back the rest; returns how many."""
-        self._stopping.set()
-        self._wakeup.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout)  # a claim in progress ends before what is held is handed back
+        self._thread.stop(timeout)  # a claim in progress ends before what is held is handed back
         with self._idle:
             self._idle.wait_for(lambda: not self._running, timeout=timeout)
         try:

@@ -1,5 +1,5 @@
 """A background thread that runs one step each time it is woken (and every `poll` seconds), until stopped: the
-shape of the spool's sealer and mover."""
+shape of the spool's sealer and mover and of the inbox's dispatcher."""
 
 from __future__ import annotations
 
@@ -19,6 +19,11 @@ class WokenThread:
     def wake(self) -> None:
         self._wakeup.set()
 
+    @property
+    def stopping(self) -> bool:
+        """True once `stop` was called: a long step ends early."""
+        return self._stopping.is_set()
+
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
         self._thread.start()
@@ -35,5 +40,5 @@ class WokenThread:
         """Stop after the step under way (if any)."""
         self._stopping.set()
         self._wakeup.set()
-        if self._thread is not None:
+        if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)

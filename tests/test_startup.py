@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import os
 import resource
+import select
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -147,7 +147,8 @@ def test_ctrl_c_in_the_console_ends_it_quietly(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.5)  # at its prompt, waiting for a line
+    ready, _, _ = select.select([console.stdout], [], [], 60)
+    assert ready and console.stdout.readline().strip(), "the console did not greet"  # now waiting for a line
     console.send_signal(signal.SIGINT)
     out, err = console.communicate(timeout=20)
     assert console.returncode == 130

@@ -13,6 +13,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from bot.kernel.woken_thread import WokenThread
+
 log = logging.getLogger(__name__)
 SUPERVISED = "PATCHPOLICY_SUPERVISED"
 NICE = 10  # the children's CPU priority below the serving process's
@@ -26,13 +28,13 @@ class WorkerProcesses:
         self._children: list[subprocess.Popen[bytes]] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._wanted = threading.Event()
+        self._teller = WokenThread("patchpolicy-wake", self._tell, poll=None)  # a wake is the only reason
 
     def start(self) -> None:
         with self._lock:
             self._children = [self._spawn() for _ in range(self.count)]
         threading.Thread(target=self._watch, name="patchpolicy-workers", daemon=True).start()
-        threading.Thread(target=self._tell, name="patchpolicy-wake", daemon=True).start()
+        self._teller.start()
         log.info("started %s worker process(es)", self.count)
 
     def _spawn(self) -> subprocess.Popen[bytes]:
@@ -47,21 +49,18 @@ class WorkerProcesses:
     def wake(self) -> None:
         """A request was recorded: every child looks soon (the first to claim it runs it). The request thread
         only sets a flag; one thread tells the children, once for all the requests recorded meanwhile."""
-        self._wanted.set()
+        self._teller.wake()
 
     def _tell(self) -> None:
-        while not self._stopping.is_set():
-            self._wanted.wait()
-            self._wanted.clear()
-            with self._lock:
-                children = list(self._children)
-            for child in children:
-                try:
-                    assert child.stdin is not None
-                    child.stdin.write(b"\n")
-                    child.stdin.flush()
-                except (OSError, ValueError):
-                    pass  # it died; the watch starts another, and the inbox keeps the request
+        with self._lock:
+            children = list(self._children)
+        for child in children:
+            try:
+                assert child.stdin is not None
+                child.stdin.write(b"\n")
+                child.stdin.flush()
+            except (OSError, ValueError):
+                pass  # it died; the watch starts another, and the inbox keeps the request
 
     def _watch(self) -> None:
         while not self._stopping.wait(1.0):
@@ -74,7 +73,7 @@ class WorkerProcesses:
     def stop(self, timeout: float) -> None:
         """SIGTERM every child (each finishes or hands back its work) and wait up to `timeout` seconds."""
         self._stopping.set()
-        self._wanted.set()
+        self._teller.stop()
         with self._lock:
             children = list(self._children)
         for child in children:

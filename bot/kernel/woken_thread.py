@@ -1,5 +1,5 @@
 """A background thread that runs one step each time it is woken (and every `poll` seconds), until stopped: the
-shape of the spool's sealer and mover and of the inbox's dispatcher."""
+shape of the spool's sealer and mover, the inbox's dispatcher, and the wake of the worker processes."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from collections.abc import Callable
 
 
 class WokenThread:
-    """Runs `step` on a daemon thread after each `wake` (wakes while a step runs bring one more step)."""
+    """Runs `step` on a daemon thread after each `wake` (wakes while a step runs bring one more step), and every
+    `poll` seconds without one (None: only when woken)."""
 
-    def __init__(self, name: str, step: Callable[[], None], poll: float) -> None:
+    def __init__(self, name: str, step: Callable[[], None], poll: float | None) -> None:
         self.name, self.step, self.poll = name, step, poll
         self._wakeup = threading.Event()
         self._stopping = threading.Event()

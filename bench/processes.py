@@ -7,6 +7,7 @@ interrupted or its standard input closes (so a benchmark that dies leaves nothin
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import socket
@@ -83,6 +84,7 @@ def _fake() -> None:
     for number in range(50):  # the team of the acknowledgement benchmark
         fake.add_user(f"UTEAM{number:02d}", f"Tech {number}", tz="Europe/London")
     fake.add_channel("C0ACME", "acme-patching")
+    gc.freeze()  # as `patchpolicy serve` does: no full collection over start-up's objects mid-measurement
     print(fake.base, flush=True)
     _exit_when_stdin_closes()
 
@@ -109,6 +111,7 @@ def _bare(api_url: str, port: str, threads: str) -> None:
         ack()
 
     threading.Thread(target=_exit_when_stdin_closes, daemon=True).start()
+    gc.freeze()  # the same treatment as the bot's processes get
     serve(SlackRequestHandler(app), host="127.0.0.1", port=int(port), threads=int(threads))
 
 
@@ -145,6 +148,7 @@ def _answers() -> None:
             self.wfile.write(body)
 
     server = LoopbackServer(("127.0.0.1", 0), Handler)
+    gc.freeze()
     print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
     threading.Thread(target=_exit_when_stdin_closes, daemon=True).start()
     server.serve_forever()

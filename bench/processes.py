@@ -126,6 +126,8 @@ def _answers() -> None:
     arrived: dict[str, float] = {}
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # connections kept alive, as Slack's are
+
         def log_message(self, *args: object) -> None:
             pass
 

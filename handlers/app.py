@@ -36,6 +36,7 @@ from handlers.http_server import database_health
 from handlers.kit import SlackKit
 from handlers.modals import ModalLane, modal_client
 from handlers.reminders import SlackPoster
+from handlers.response_urls import ResponseUrls
 from handlers.workspace import Workspace
 from storage.db import Database
 from storage.spool import Spool
@@ -71,6 +72,7 @@ class Bot:
     mover: SpoolMover | None = None  # SQLite: moves what acks spooled into the inbox table
     sealer: SpoolSealer | None = None  # SQLite, worker processes moving: hands them what this process spooled
     integrity: str = "ok"  # the database's quick check at start
+    response_urls: ResponseUrls | None = None  # the kept-alive connections answers are posted over
 
     def start(self) -> None:
         """Start the background parts: the workspace cache, the inbox (what an earlier process left) and the
@@ -130,6 +132,8 @@ class Bot:
         self.scheduler.stop()
         self.kit.workspace.stop()
         self.kit.modals.shutdown()
+        if self.response_urls is not None:
+            self.response_urls.close()
         return handed_back
 
 
@@ -174,8 +178,10 @@ def create_bot(
     spool = Spool.beside(db.url)
     mover = SpoolMover(spool, db, runner.wake) if spool is not None else None
     app.attach_inbox(db, clock, mover.wake if mover else runner.wake, spool)
+    response_urls = ResponseUrls(max(settings.inbox_workers, FOLLOW_UP_THREADS))
+    app.use(response_urls.middleware)
     register_all(app, core, kit)
     poll = timedelta(seconds=settings.reminder_poll_seconds)
     scheduler = SchedulerService(db, clock, SlackPoster(client), core.reminders, poll=poll, use_lease=use_lease)
     core.on_plan_changed(scheduler.arm_next)
-    return Bot(app, core, scheduler, workers, kit, runner, mover, integrity=db.integrity())
+    return Bot(app, core, scheduler, workers, kit, runner, mover, integrity=db.integrity(), response_urls=response_urls)

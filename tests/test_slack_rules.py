@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import ast
 import json
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from slack_bolt import Respond
 from slack_sdk import WebClient
 from sqlmodel import select
@@ -17,6 +19,7 @@ from bot.kernel.views import Notice
 from bot.reporting.reports import Report, ReportPost
 from handlers.reminders import SlackPoster
 from handlers.replies import Replies
+from handlers.response_urls import ResponseUrls
 from handlers.scopes import FEATURE_SCOPES, REQUIRED_SCOPES, scopes_for
 from storage.models import Answer, Client, OobReview, PolicyVersion
 from tests.support.fake_slack import MESSAGE_BLOCKS, TOKEN, check_blocks, manifest_scopes
@@ -135,15 +138,34 @@ def test_a_modal_whose_trigger_expired_tells_the_person_to_press_again(bot, fake
     assert meta["response_url"].startswith(fake.base + "/response/")  # answers go to the click
 
 
-def test_a_response_url_used_up_sends_the_answer_to_the_dm(fake):
+@pytest.mark.parametrize("pooled", [False, True], ids=["bolt respond", "kept-alive respond"])
+def test_a_response_url_used_up_sends_the_answer_to_the_dm(fake, pooled):
     url = fake.response_url("C0ACME")
     client = WebClient(token=TOKEN, base_url=fake.url)
-    replies = Replies(Respond(response_url=url), client, "UTECH")
+    replies = Replies(ResponseUrls().respond(url) if pooled else Respond(response_url=url), client, "UTECH")
     for n in range(5):
         assert replies.notices([Notice(f"answer {n}")])
     assert not replies.notices([Notice("the sixth answer")])  # Slack takes five posts per response_url
     assert "the sixth answer" in fake.last_post("DUTECH")["text"]
     assert [r["text"] for r in fake.responses] == [f"answer {n}" for n in range(5)]
+
+
+def test_answers_to_commands_travel_over_one_kept_alive_connection(bot, fake):
+    finish(bot, fake)
+    bot.click(fake.last_post("DUTECH"), "pp.publish")
+    before = len(fake.responses)
+    for _ in range(3):
+        bot.command("show acme")
+    assert [("Acme: patch management SOP v1" in message_text(a)) for a in fake.responses[before:]] == [True] * 3
+    assert len(set(fake.response_peers[before:])) == 1  # no new connection (against Slack: no new TLS session)
+
+
+def test_a_response_url_that_cannot_be_reached_raises_for_the_inbox_to_retry():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed once the block ends: nothing listens there
+    with pytest.raises(OSError, match="could not post to the response_url"):
+        ResponseUrls().respond(f"http://127.0.0.1:{port}/response/1")(text="hello")
 
 
 def test_many_notices_to_one_response_url_are_merged_into_one_post(fake):

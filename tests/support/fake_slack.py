@@ -102,6 +102,7 @@ class FakeSlack:
         self.scopes: set[str] = manifest_scopes()
         self.triggers: dict[str, float | None] = {}  # trigger_id -> when it was issued (None once used)
         self.response_posts: dict[str, int] = {}  # response_url path -> posts taken
+        self.response_peers: list[tuple[str, int]] = []  # the connection (client address) of each post taken
         self.post_delay = 0.0
         self.files_ready = True  # False: Slack has not processed uploads yet, so image blocks naming them fail
         self.socket_url = ""  # what apps.connections.open answers (Socket Mode)
@@ -469,6 +470,8 @@ class FakeSlack:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # a connection is kept alive until the client closes it, as Slack's are
+
             def log_message(self, *args: Any) -> None:
                 pass
 
@@ -546,6 +549,7 @@ class FakeSlack:
                         if status == 200:
                             answer = json.loads(raw or b"{}")
                             fake.responses.append(answer)
+                            fake.response_peers.append(self.client_address)
                             channel = path.rsplit("/", 1)[-1]
                             if answer.get("response_type") == "in_channel" and channel:
                                 ts = fake._new_ts()

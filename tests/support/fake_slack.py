@@ -471,6 +471,7 @@ class FakeSlack:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # a connection is kept alive until the client closes it, as Slack's are
+            disable_nagle_algorithm = True  # the body does not wait 40 ms for the ACK of the headers
 
             def log_message(self, *args: Any) -> None:
                 pass

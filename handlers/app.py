@@ -179,7 +179,7 @@ def create_bot(
     mover = SpoolMover(spool, db, runner.wake) if spool is not None else None
     app.attach_inbox(db, clock, mover.wake if mover else runner.wake, spool)
     response_urls = ResponseUrls(max(settings.inbox_workers, FOLLOW_UP_THREADS))
-    app.use(response_urls.middleware)
+    app.use(response_urls.middleware())
     register_all(app, core, kit)
     poll = timedelta(seconds=settings.reminder_poll_seconds)
     scheduler = SchedulerService(db, clock, SlackPoster(client), core.reminders, poll=poll, use_lease=use_lease)

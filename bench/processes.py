@@ -119,19 +119,12 @@ def _answers() -> None:
     """A response_url endpoint of its own, as Slack's would be elsewhere: when each answer arrived (monotonic
     clock, the same across processes on Linux), by its id; GET /arrived gives them, DELETE /arrived forgets."""
     import json
-    from http.server import BaseHTTPRequestHandler
 
-    from tests.support.loopback import LoopbackServer
+    from tests.support.loopback import KeptAliveHandler, LoopbackServer
 
     arrived: dict[str, float] = {}
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # connections kept alive, as Slack's are
-        disable_nagle_algorithm = True  # the body does not wait 40 ms for the ACK of the headers
-
-        def log_message(self, *args: object) -> None:
-            pass
-
+    class Handler(KeptAliveHandler):
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
             arrived.setdefault(self.path.rsplit("/", 1)[-1], time.monotonic())

@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
 from handlers.scopes import ANY, METHOD_SCOPES
-from tests.support.loopback import LoopbackServer
+from tests.support.loopback import KeptAliveHandler, LoopbackServer
 
 TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-1-test-app-token"  # Socket Mode's app-level token: only apps.connections.open takes it
@@ -469,13 +469,7 @@ class FakeSlack:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # a connection is kept alive until the client closes it, as Slack's are
-            disable_nagle_algorithm = True  # the body does not wait 40 ms for the ACK of the headers
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(KeptAliveHandler):
             def _serve(self) -> None:
                 if not fake.hold.is_set():
                     with fake._lock:

@@ -2,25 +2,27 @@
 
 Every POST is checked before Bolt sees it: a body over MAX_BODY gets 413, a wrong or missing Slack signature
 401, and a signed body that is not UTF-8, not JSON or carries a `payload=` that is not JSON 400, each with one
-log line and no traceback. Slow or idle clients are dropped after CHANNEL_TIMEOUT, and the connection limit
-is sized for Slack's bursts, so half-sent requests cannot take the bot offline.
+log line and no traceback. A body that passes is parsed once, here, and handed to Bolt parsed (on a button's
+large form, parsing is most of an ack's own work). Slow or idle clients are dropped after CHANNEL_TIMEOUT,
+and the connection limit is sized for Slack's bursts, so half-sent requests cannot take the bot offline.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qsl
 
-from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt import App, BoltRequest
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 from waitress import wasyncore
@@ -35,6 +37,7 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 MAX_BODY = 1_000_000  # bytes; Slack's largest payloads (a view with its state) are far smaller
 CHANNEL_TIMEOUT = 10  # seconds a connection may sit idle or half-sent
 CONNECTION_LIMIT = 1000  # open connections at once
+EVENTS = "/slack/events"  # where Slack sends events, commands and interactions
 DRAIN = 3.0  # seconds requests in flight get to finish when the process is stopped
 
 
@@ -53,12 +56,16 @@ SHARE_HEADERS = [
 ]
 
 
+def _not_found(start_response: Callable[..., Any]) -> list[bytes]:
+    body = b"Not found"
+    start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
 def _shared(start_response: Callable[..., Any], page: SharedPage | None) -> list[bytes]:
     """A shared page, or a plain 404 that says nothing about why (bad, expired and revoked look alike)."""
     if page is None:
-        body = b"Not found"
-        start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
-        return [body]
+        return _not_found(start_response)
     headers = [("Content-Type", page.content_type), ("Content-Length", str(len(page.body))), *SHARE_HEADERS]
     if page.filename:
         headers.append(("Content-Disposition", f'inline; filename="{page.filename}"'))
@@ -84,30 +91,54 @@ def _signed_bytes(verifier: SignatureVerifier, raw: bytes, timestamp: str | None
     return hmac.compare_digest(f"v0={digest.hexdigest()}", signature)
 
 
-def refusal(environ: dict[str, Any], verifier: SignatureVerifier) -> tuple[str, str] | None:
-    """(HTTP status, reason) for a request that must not reach Bolt; None for one that may. The body is read
-    once and put back for Bolt."""
+@dataclass(frozen=True)
+class Refused:
+    """A request that must not reach Bolt: the HTTP status to answer and the reason to log."""
+
+    status: str
+    reason: str
+
+
+def checked_body(environ: dict[str, Any], verifier: SignatureVerifier) -> dict[str, Any] | Refused:
+    """The body of a signed request, parsed once (Bolt gets it parsed), or why it is refused. A form is an
+    interaction when it has a `payload` field, else a slash command (Bolt's own parser takes any body that
+    holds the word "payload" for an interaction, so `/patchpolicy show payload` would be lost)."""
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        return "400 Bad Request", "unreadable Content-Length"
+        return Refused("400 Bad Request", "unreadable Content-Length")
     if length > MAX_BODY:
-        return "413 Payload Too Large", f"body of {length} bytes"
+        return Refused("413 Payload Too Large", f"body of {length} bytes")
     raw = environ["wsgi.input"].read(length) if length > 0 else b""
-    environ["wsgi.input"] = io.BytesIO(raw)
-    timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
-    signature = environ.get("HTTP_X_SLACK_SIGNATURE")
-    if not signed(verifier, raw, timestamp, signature):
-        return "401 Unauthorized", "missing, wrong or stale Slack signature"
+    if not signed(verifier, raw, environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"), environ.get("HTTP_X_SLACK_SIGNATURE")):
+        return Refused("401 Unauthorized", "missing, wrong or stale Slack signature")
     try:
-        body = raw.decode("utf-8")
-        if "json" in (environ.get("CONTENT_TYPE") or ""):
-            json.loads(body)
-        elif "payload" in (form := parse_qs(body)):
-            json.loads(form["payload"][0])
+        body = _parsed(raw.decode("utf-8"), environ.get("CONTENT_TYPE") or "")
     except (UnicodeDecodeError, ValueError):
-        return "400 Bad Request", "signed body that is not UTF-8 JSON or a form with a JSON payload"
-    return None
+        body = None
+    if not isinstance(body, dict):
+        return Refused("400 Bad Request", "signed body that is not UTF-8 JSON or a form with a JSON payload")
+    return body
+
+
+def _parsed(text: str, content_type: str) -> Any:
+    if "json" in content_type or text.startswith("{"):
+        return json.loads(text)
+    form = dict(parse_qsl(text, keep_blank_values=True))
+    return json.loads(form["payload"]) if "payload" in form else form
+
+
+def _bolt_answer(
+    app: App, environ: dict[str, Any], body: dict[str, Any], start_response: Callable[..., Any]
+) -> Iterable[bytes]:
+    """Dispatch a checked body. Bolt calls a body it is given parsed and already verified "socket_mode" (as
+    the inbox's replay does); its answer goes back as Bolt's WSGI adapter sends it."""
+    request = WsgiHttpRequest(environ)
+    bolt_request = BoltRequest(body=body, query=request.query_string, headers=request.get_headers(), mode="socket_mode")
+    response = app.dispatch(bolt_request)
+    answer = WsgiHttpResponse(status=response.status, headers=response.headers, body=response.body)
+    start_response(answer.status, answer.get_headers())
+    return answer.get_body()
 
 
 def wsgi_app(
@@ -117,28 +148,28 @@ def wsgi_app(
     signing_secret: str,
     pages: Callable[[str], SharedPage | None] | None = None,
 ) -> WsgiApp:
-    """POST /slack/events goes to Bolt once it passes `refusal` (`workers` hold back while requests are in
-    flight); GET /healthz answers `health()` (nothing secret), 503 unless its status is ok; GET /share/...
+    """POST /slack/events goes to Bolt once it passes `checked_body` (`workers` hold back while requests are
+    in flight); GET /healthz answers `health()` (nothing secret), 503 unless its status is ok; GET /share/...
     answers `pages` (a client's shared page), 404 when it finds nothing."""
-    bolt = SlackRequestHandler(app)
     verifier = SignatureVerifier(signing_secret)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        path, reading = environ.get("PATH_INFO") or "", environ.get("REQUEST_METHOD") in {"GET", "HEAD"}
-        if path == "/healthz" and reading:
+        path, method = environ.get("PATH_INFO") or "", environ.get("REQUEST_METHOD")
+        if path == "/healthz" and method in {"GET", "HEAD"}:
             report = health()
             status = "200 OK" if report["status"] == "ok" else "503 Service Unavailable"
             return _answer(start_response, status, report)
-        if path.startswith("/share/") and reading and pages is not None:
+        if path.startswith("/share/") and method in {"GET", "HEAD"} and pages is not None:
             return _shared(start_response, pages(path.removeprefix("/share/")))
-        refused = refusal(environ, verifier) if environ.get("REQUEST_METHOD") == "POST" else None
-        if refused is not None:
-            status, reason = refused
-            log.info("refused a request from %s: %s (%s)", environ.get("REMOTE_ADDR"), status, reason)
-            return _answer(start_response, status, {"ok": False, "error": status.split(" ", 1)[1].lower()})
+        if path != EVENTS or method != "POST":
+            return _not_found(start_response)
+        body = checked_body(environ, verifier)
+        if isinstance(body, Refused):
+            log.info("refused a request from %s: %s (%s)", environ.get("REMOTE_ADDR"), body.status, body.reason)
+            return _answer(start_response, body.status, {"ok": False, "error": body.status.split(" ", 1)[1].lower()})
         workers.request_started()
         try:
-            return bolt(environ, start_response)
+            return _bolt_answer(app, environ, body, start_response)
         finally:
             workers.request_finished()
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import bindparam, delete, func, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -55,15 +55,38 @@ def record_many(db: Database, rows: list[tuple[str, str, dict[str, Any], datetim
     return len(stored)
 
 
-def _claimable(now: datetime):  # type: ignore[no-untyped-def]
-    """Each person's oldest open request (pending, or running), when it is ready to run: pending and due, or
-    running with its claim run out (its worker died). Only heads are looked at, so a backlog of one person's
-    requests costs one index entry each, not a scan of everything before it."""
+def _claimable():  # type: ignore[no-untyped-def]
+    """Each person's oldest open request (pending, or running), when it is ready to run at :now: pending and
+    due, or running with its claim run out (its worker died). Only heads are looked at, so a backlog of one
+    person's requests costs one index entry each, not a scan of everything before it."""
     heads = select(func.min(InboxRequest.id)).where(InboxRequest.state.in_(OPEN)).group_by(InboxRequest.user_key)
+    now = bindparam("now")
     ready = ((InboxRequest.state == "pending") & (InboxRequest.not_before <= now)) | (
         (InboxRequest.state == "running") & (InboxRequest.claimed_until < now)
     )
     return select(InboxRequest.id).where(InboxRequest.id.in_(heads), ready).order_by(InboxRequest.id)
+
+
+# Built once, run with parameters: a worker claims after every request it finishes, and building the
+# statements each time cost more than running them.
+_ANY_CLAIMABLE = _claimable().limit(1)
+_TO_CLAIM = _claimable().limit(bindparam("limit")).with_for_update(skip_locked=True, of=InboxRequest)
+_TAKE = (
+    update(InboxRequest)
+    .where(InboxRequest.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        state="running",
+        claimed_by=bindparam("worker"),
+        claimed_until=bindparam("until"),
+        attempts=InboxRequest.attempts + 1,
+    )
+    .returning(InboxRequest.id, InboxRequest.key, InboxRequest.user_key, InboxRequest.body, InboxRequest.attempts)
+)
+_END = (
+    update(InboxRequest)
+    .where(InboxRequest.id.in_(bindparam("ids", expanding=True)), InboxRequest.state == "running")
+    .values(state=bindparam("state"), finished_at=bindparam("now"), claimed_until=None, error=bindparam("error"))
+)
 
 
 def claim(
@@ -72,24 +95,20 @@ def claim(
     """Take up to `limit` of the oldest claimable requests, at most one per person (SKIP LOCKED on PostgreSQL;
     SQLite's write lock does the same). `finished`: requests whose work is over, marked done first in the same
     transaction (one write for both; a person's next request is then claimable)."""
-    taken = []
     with db.write(ahead=True) as session:
         _end(session, finished, now)
         if limit <= 0:
             return []
-        found = session.exec(_claimable(now).limit(limit).with_for_update(skip_locked=True, of=InboxRequest)).all()
-        for row in session.exec(select(InboxRequest).where(InboxRequest.id.in_(found)).order_by(InboxRequest.id)):
-            assert row.id is not None
-            row.state, row.claimed_by, row.claimed_until = "running", worker, now + lease
-            row.attempts += 1
-            session.add(row)
-            taken.append(Claimed(row.id, row.key, row.user_key, dict(row.body), row.attempts))
-    return taken
+        found = session.execute(_TO_CLAIM, {"now": now, "limit": limit}).scalars().all()
+        if not found:
+            return []
+        rows = session.execute(_TAKE, {"ids": list(found), "worker": worker, "until": now + lease}).all()
+    return [Claimed(r.id, r.key, r.user_key, dict(r.body), r.attempts) for r in sorted(rows, key=lambda r: r.id)]
 
 
 def has_claimable(db: Database, now: datetime) -> bool:
     with db.read() as session:
-        return session.exec(_claimable(now).limit(1)).first() is not None
+        return session.execute(_ANY_CLAIMABLE, {"now": now}).first() is not None
 
 
 def finish(
@@ -106,11 +125,8 @@ def _end(
     session: Session, request_ids: Sequence[int], now: datetime, state: str = "done", error: str | None = None
 ) -> None:
     if request_ids:
-        session.exec(  # type: ignore[call-overload]
-            update(InboxRequest)
-            .where(InboxRequest.id.in_(request_ids), InboxRequest.state == "running")
-            .values(state=state, finished_at=now, claimed_until=None, error=(error or None) and error[:500])
-        )
+        params = {"ids": list(request_ids), "state": state, "now": now, "error": (error or None) and error[:500]}
+        session.execute(_END, params)
 
 
 def retry(db: Database, request_id: int, when: datetime, error: str) -> None:

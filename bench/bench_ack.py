@@ -36,10 +36,11 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bench.common import seed_clients
-from bench.processes import children_of, cpu_seconds, free_port, spawn, wait_until_up
+from bench.processes import cpu_seconds, free_port, spawn, wait_until_up
 from bot.kernel.config import Settings
 from storage import inbox
 from storage.db import Database
+from tests.support.bot_process import children_of
 from tests.support.fake_slack import TOKEN
 from tests.support.slack_driver import SIGNING_SECRET, BotUnderTest
 

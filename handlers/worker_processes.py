@@ -27,13 +27,13 @@ class WorkerProcesses:
         self.count = count
         self._children: list[subprocess.Popen[bytes]] = []
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
         self._teller = WokenThread("patchpolicy-wake", self._tell, poll=None)  # a wake is the only reason
+        self._watcher = WokenThread("patchpolicy-workers", self._restart_exited, poll=1.0)
 
     def start(self) -> None:
         with self._lock:
             self._children = [self._spawn() for _ in range(self.count)]
-        threading.Thread(target=self._watch, name="patchpolicy-workers", daemon=True).start()
+        self._watcher.start()
         self._teller.start()
         log.info("started %s worker process(es)", self.count)
 
@@ -62,17 +62,16 @@ class WorkerProcesses:
             except (OSError, ValueError):
                 pass  # it died; the watch starts another, and the inbox keeps the request
 
-    def _watch(self) -> None:
-        while not self._stopping.wait(1.0):
-            with self._lock:
-                for index, child in enumerate(self._children):
-                    if child.poll() is not None and not self._stopping.is_set():
-                        log.error("worker process %s exited with %s; starting another", child.pid, child.returncode)
-                        self._children[index] = self._spawn()
+    def _restart_exited(self) -> None:
+        with self._lock:
+            for index, child in enumerate(self._children):
+                if child.poll() is not None and not self._watcher.stopping:
+                    log.error("worker process %s exited with %s; starting another", child.pid, child.returncode)
+                    self._children[index] = self._spawn()
 
     def stop(self, timeout: float) -> None:
         """SIGTERM every child (each finishes or hands back its work) and wait up to `timeout` seconds."""
-        self._stopping.set()
+        self._watcher.stop()
         self._teller.stop()
         with self._lock:
             children = list(self._children)

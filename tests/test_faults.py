@@ -4,6 +4,7 @@ twice, and the scheduler runs afterwards. Real processes, real signals, a real S
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import threading
@@ -22,7 +23,7 @@ from handlers.reminders import SlackPoster
 from storage.db import Database
 from storage.models import InboxRequest, Reminder, SchedulerLease
 from storage.spool import Spool
-from tests.support.bot_process import BotProcess, wait_until
+from tests.support.bot_process import BotProcess, children_of, wait_until
 from tests.support.fake_slack import TOKEN
 from tests.support.questionnaire import answer_count, finish, live_prompt, publish_and_stop
 from tests.support.slack_driver import message_text
@@ -206,5 +207,23 @@ def test_one_persons_order_holds_across_worker_processes(bot, fake, db_url, tmp_
         wait_until(lambda: any("Acme" in message_text(r) for r in fake.responses[before:]))
         shown = [message_text(r) for r in fake.responses[before:] if "Acme" in message_text(r)]
         assert "has no published SOP yet" not in shown[-1] and "v1" in shown[-1]
+    finally:
+        assert process.terminate()[0] == 0, process.log()
+
+
+def test_a_worker_process_that_dies_is_started_again_and_the_work_goes_on(fake, tmp_path):
+    """`serve` with one worker process: the worker is killed; another takes its place within seconds and runs the
+    next request's work, and the serving process still stops cleanly."""
+    db_url = f"sqlite:///{tmp_path / 'restart.db'}"
+    process = BotProcess(fake, db_url, tmp_path, WORKER_PROCESSES="1")
+    try:
+        wait_until(lambda: len(children_of(process.child.pid)) == 1)
+        (first,) = children_of(process.child.pid)
+        os.kill(first, signal.SIGKILL)
+        wait_until(lambda: len(set(children_of(process.child.pid)) - {first}) == 1, timeout=10)
+        process.driver.command("new Acme", channel="C0ACME", channel_name="acme-patching", settle=False)
+        wait_until(lambda: any(b.get("type") == "actions" for m in fake.posts("DUTECH") for b in m.get("blocks") or []))
+        assert inbox_states(db_url) == {"done": 1}
+        assert f"worker process {first} exited with -9; starting another" in process.log()
     finally:
         assert process.terminate()[0] == 0, process.log()

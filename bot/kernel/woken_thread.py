@@ -1,5 +1,5 @@
 """A background thread that runs one step each time it is woken (and every `poll` seconds), until stopped: the
-shape of the spool's sealer and mover, the inbox's dispatcher, and the wake of the worker processes."""
+shape of the spool's sealer and mover, the inbox's dispatcher, and the wake and watch of the worker processes."""
 
 from __future__ import annotations
 

@@ -79,6 +79,12 @@ class BotProcess:
         return self.log_path.read_text(errors="replace")
 
 
+def children_of(pid: int) -> list[int]:
+    """The process ids of a process's children (Linux /proc: each thread lists the children it started)."""
+    tasks = Path(f"/proc/{pid}/task").iterdir()
+    return [int(child) for task in tasks for child in (task / "children").read_text().split()]
+
+
 def wait_until(check, timeout: float = 25.0) -> None:  # type: ignore[no-untyped-def]
     """Until `check()` is true (an AssertionError from it counts as not yet: a prompt between two posts)."""
     deadline = time.monotonic() + timeout

@@ -77,8 +77,8 @@ class QuestionnaireListeners:
 def register(app: App, core: Core, kit: SlackKit) -> None:
     """Register each listener: a named method of QuestionnaireListeners."""
     listeners = QuestionnaireListeners(core, kit)
+    app.action(_PRESS)(kit.later.listener(listeners.press))  # first: Bolt tries each listener's matcher in turn
     app.action(Action.CHECK)(listeners.toggle)
-    app.action(_PRESS)(kit.later.listener(listeners.press))
 
 
 def _reference(action: dict[str, Any]) -> tuple[int, int, str, str]:

@@ -3,12 +3,14 @@ an ack never waits for a write lock (the database's, held by claims and work); a
 what is spooled into the inbox table, in order, and forgets it.
 
 The spool is a folder beside the database (`<database>-spool.d`):
-- A process that acknowledges appends to a file of its own, `current-<started>-<pid>`: one `os.write` per
-  request on a descriptor opened with O_APPEND, shared by its request threads (lines never interleave). An
-  append makes no other system call: under load every call that lets go of Python's lock puts the thread at
-  the back of the queue for it, which is what made acks wait.
+- A process that acknowledges appends to a file of its own, `current-<started>-<pid>`, mapped into memory:
+  an append reserves its bytes (a lock held for two lines) and copies the line into the map. It makes no
+  system call: under load every call that lets go of Python's lock puts the thread at the back of the queue
+  for it, which is what made acks wait. The file is made at full size (`CAPACITY`, its blocks allocated up
+  front, so a copy never meets a full disk); a line that does not fit starts the next file.
 - The same process seals its file when told to (after an append, `seal`): the next appends go to a new file,
-  the appends in flight on the old one finish, and it is renamed `sealed-<started>-<pid>`. A sealed file is
+  the appends in flight on the old one finish, it is cut to what was written and renamed
+  `sealed-<started>-<pid>`. A sealed file is
   complete: a mover (one at a time in any process, an exclusive `flock` on `mover.lock`) reads it whole,
   stores it in the inbox and deletes it, oldest first.
 - Each process holds an exclusive `flock` on its own file for as long as it appends to it. A file nobody holds
@@ -17,9 +19,10 @@ The spool is a folder beside the database (`<database>-spool.d`):
   takes a new file for a leftover. What the earlier releases left is moved first: their SQLite spool
   (`<database>-spool`) and their `current` and `sealed-<n>` files.
 
-The durability is the SQLite spool's (written, not fsynced: it survives the process, not the machine), and,
-like SQLite, it needs a local file system. Each line starts with a newline too, so a write that failed half
-way (never acknowledged) cannot spoil the next line. PostgreSQL needs none of this: its inserts do not
+The durability is the SQLite spool's (written to the page cache, not fsynced: it survives the process, not
+the machine), and, like SQLite, it needs a local file system. Each line starts with a newline too, so a copy
+cut short by a crash (never acknowledged) cannot spoil the next line; the unwritten rest of a crashed
+process's file reads as zero bytes, which a reader skips. PostgreSQL needs none of this: its inserts do not
 serialise.
 """
 
@@ -28,6 +31,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import mmap
 import os
 import sqlite3
 import threading
@@ -44,6 +48,7 @@ from sqlalchemy.engine import make_url
 log = logging.getLogger(__name__)
 CURRENT, LOCK, SEALED, STARTING = "current", "mover.lock", "sealed-", ".starting-"
 ATTEMPTS = 10  # times an append follows a seal to the next file before it gives up (sealing in a loop)
+CAPACITY = 1 << 20  # bytes a file is made with (a seal every few milliseconds cuts it to what was written)
 
 
 @dataclass(frozen=True)
@@ -55,17 +60,49 @@ class Entry:
 
 
 class _Segment:
-    """This process's open file: appended to by every request thread, sealed by one."""
+    """This process's open file, mapped: appended to by every request thread, sealed by one."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, capacity: int = CAPACITY) -> None:
         self.name = f"{time.time_ns():020d}-{os.getpid()}"  # sorts by when it was started
         starting = folder / f"{STARTING}{self.name}"
-        self.fd = os.open(starting, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)  # alive while held: a mover leaves the file alone
+        self.fd = os.open(starting, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)  # alive while held: a mover leaves the file alone
+            _allocate(self.fd, capacity)
+            self.map = mmap.mmap(self.fd, capacity)
+        except OSError:
+            os.close(self.fd)
+            starting.unlink(missing_ok=True)
+            raise
         self.path = folder / f"{CURRENT}-{self.name}"
         os.rename(starting, self.path)
-        self.used = False
+        self.capacity, self.end = capacity, 0
+        self._reserving = threading.Lock()  # held for two lines, so it is never waited on in practice
         self.writing: deque[None] = deque()  # one item per append in flight (deque operations are atomic)
+
+    def put(self, line: bytes) -> bool:
+        """Copy a line in after the lines before it; False when it does not fit."""
+        with self._reserving:
+            start = self.end
+            if start + len(line) > self.capacity:
+                return False
+            self.end = start + len(line)
+        self.map[start : start + len(line)] = line  # a copy into the page cache: Python's lock is kept
+        return True
+
+    def cut(self) -> None:
+        """Let go of the map and cut the file to what was written (the appends in flight have finished)."""
+        self.map.close()
+        os.ftruncate(self.fd, self.end)
+
+
+def _allocate(fd: int, size: int) -> None:
+    """Size the file with its blocks allocated now: a copy into a map that meets a full disk kills the process
+    (SIGBUS), where a failed allocation here is an OSError the ack turns into a refusal."""
+    if hasattr(os, "posix_fallocate"):
+        os.posix_fallocate(fd, 0, size)
+    else:  # macOS: no allocation ahead
+        os.ftruncate(fd, size)
 
 
 class Spool:
@@ -87,26 +124,25 @@ class Spool:
         return cls(Path(f"{url.database}-spool.d"), Path(f"{url.database}-spool"))
 
     def append(self, key: str, user_key: str, body: dict[str, Any], at: datetime) -> None:
-        """Keep a request (raises OSError when it could not be written whole: then it must not be acked)."""
+        """Keep a request (raises OSError when it could not be kept: then it must not be acked)."""
         line = b"\n" + json.dumps([key, user_key, at.isoformat(), body], separators=(",", ":")).encode() + b"\n"
         for _ in range(ATTEMPTS):
-            segment = self._segment or self._start()
+            segment = self._segment or self._start(len(line))
             segment.writing.append(None)
             try:
                 if segment is not self._segment:
                     continue  # sealed between the two lines above: this request goes to the next file
-                segment.used = True
-                if os.write(segment.fd, line) != len(line):
-                    raise OSError("the spool took part of a request (is the disk full?)")
-                return
+                if segment.put(line):
+                    return
             finally:
                 segment.writing.pop()
+            self._roll(segment, len(line))  # full: this request starts the next file
         raise OSError("the spool was sealed under every attempt to append")
 
-    def _start(self) -> _Segment:
+    def _start(self, size: int) -> _Segment:
         with self._turn:
             if self._segment is None:
-                self._segment = _Segment(self.folder)
+                self._segment = _Segment(self.folder, max(CAPACITY, size))
             return self._segment
 
     def seal(self) -> bool:
@@ -114,16 +150,28 @@ class Spool:
         becomes `sealed-...` once the appends in flight are done. False when there was nothing to seal."""
         with self._turn:
             segment = self._segment
-            if segment is None or not segment.used:
+            if segment is None or not segment.end:
                 return False
             self._segment = _Segment(self.folder)  # made here, off the request threads
-        while segment.writing:  # each is one write already under way
+        self._seal(segment)
+        return True
+
+    def _roll(self, full: _Segment, size: int) -> None:
+        """A request that does not fit: the next file (one of its size if it is larger), the full one sealed."""
+        with self._turn:
+            if self._segment is not full:
+                return  # sealed or rolled meanwhile
+            self._segment = _Segment(self.folder, max(CAPACITY, size))
+        self._seal(full)
+
+    def _seal(self, segment: _Segment) -> None:
+        while segment.writing:  # each is one copy already under way
             time.sleep(0.0001)
         try:
+            segment.cut()
             os.rename(segment.path, self.folder / f"{SEALED}{segment.name}")
         finally:
             os.close(segment.fd)  # and with it the lock: a file left unsealed is a leftover a mover seals
-        return True
 
     def close(self) -> None:
         """Seal what this process appended and let go of its file (a stop); the next append starts another.
@@ -135,8 +183,10 @@ class Spool:
         with self._turn:
             segment, self._segment = self._segment, None
         if segment is not None:
-            segment.path.unlink(missing_ok=True)  # unused: nothing was written to it
-            os.close(segment.fd)
+            segment.map.close()
+            if not segment.end:
+                segment.path.unlink(missing_ok=True)  # unused: nothing was written to it
+            os.close(segment.fd)  # a file the seal above failed on stays, for the next start
 
     def drain(self, store: Callable[[list[Entry]], int], batch: int) -> int:
         """Give everything sealed to `store`, oldest first, in lists of at most `batch`; a file is deleted once
@@ -210,13 +260,14 @@ def _sealed(folder: Path) -> list[Path]:
 
 
 def _read(path: Path, quiet: bool = False) -> Iterator[Entry]:
-    """A spool file's whole lines (a last line without its newline is a write still going on, or one that
-    failed and was never acknowledged)."""
+    """A spool file's whole lines (a last line without its newline is a copy still going on, or one cut short
+    and never acknowledged); zero bytes are the unwritten part of a file its process left unsealed."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return
-    for line in data.split(b"\n")[:-1]:
+    for piece in data.split(b"\n")[:-1]:
+        line = piece.strip(b"\0")
         if not line:
             continue
         try:

@@ -1,6 +1,7 @@
 """The ack path's spool on SQLite (storage/spool.py): what a crashed process left is moved at the next start in
-the order it was acknowledged, a write that failed half way spoils nothing else, a living process's file is
-left to it, what the earlier releases left is moved first, and a stalled mover never holds up an ack."""
+the order it was acknowledged, a copy cut short spoils nothing else, a living process's file is left to it,
+what the earlier releases left is moved first, a stalled mover never holds up an ack, a request larger than a
+file is kept whole, and appends from many threads while seals go on are each moved once, in order."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from sqlmodel import select
 from bot.kernel.spool_mover import SpoolMover
 from storage.db import Database
 from storage.models import InboxRequest
-from storage.spool import Spool
+from storage.spool import CAPACITY, Spool
 
 NOW = datetime(2026, 12, 4, 12, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,8 +35,8 @@ spool.append("trigger:1", "T1:UANN", {"n": 1}, now)
 spool.append("trigger:2", "T1:UBOB", {"n": 2}, now)
 spool.seal()
 spool.append("trigger:3", "T1:UANN", {"n": 3}, now)
-with open(next(spool.folder.glob("current-*")), "ab") as current:
-    current.write(b'\\n["trigger:half","T1:UANN","2026-12-04T12:00:00+00:00",{"n"')  # a write cut short
+half = b'\\n["trigger:half","T1:UANN","2026-12-04T12:00:00+00:00",{"n"'
+spool._segment.put(half + bytes(24))  # a copy cut short: its room taken, the rest of it never written (zeros)
 spool.append("trigger:4", "T1:UANN", {"n": 4}, now)
 spool.append("trigger:2", "T1:UBOB", {"n": 2}, now)  # Slack's retry of a delivery already spooled
 if sys.argv[2] == "crash":
@@ -156,3 +157,50 @@ def test_an_ack_does_not_wait_for_a_stalled_mover(db):
             assert request_thread.submit(spool.seal).result(timeout=10)
     next_start(db)
     assert inbox_rows(db) == [("trigger:1", "T1:UANN", 1), ("trigger:2", "T1:UANN", 2), ("trigger:3", "T1:UANN", 3)]
+
+
+def test_a_request_larger_than_a_spool_file_is_kept_whole_between_the_others(db):
+    spool = Spool.beside(db.url)
+    big = "x" * (CAPACITY + CAPACITY // 2)  # a view submission could never be this large; the spool still keeps it
+    spool.append("trigger:1", "T1:UANN", {"n": 1}, NOW)
+    spool.append("trigger:2", "T1:UANN", {"n": 2, "text": big}, NOW)
+    spool.append("trigger:3", "T1:UANN", {"n": 3}, NOW)
+    spool.close()
+    sealed = [path.read_bytes() for path in spool.folder.glob("sealed-*")]
+    assert len(sealed) == 3 and all(b"\0" not in data for data in sealed)  # one each, cut to what was written
+    next_start(db)
+    assert inbox_rows(db) == [("trigger:1", "T1:UANN", 1), ("trigger:2", "T1:UANN", 2), ("trigger:3", "T1:UANN", 3)]
+    with db.read() as session:
+        stored = session.exec(select(InboxRequest).where(InboxRequest.key == "trigger:2")).one()
+    assert stored.body["text"] == big
+
+
+def test_appends_from_many_threads_while_seals_go_on_are_each_moved_once_in_order(db):
+    spool = Spool.beside(db.url)
+    people, each = 8, 150
+    padding = "p" * 3000  # about a button's payload: a file fills and rolls over during the run
+    sealing = True
+
+    def seal_in_a_loop() -> int:
+        seals = 0
+        while sealing:
+            seals += spool.seal()
+        return seals
+
+    def person(n: int) -> None:
+        for i in range(each):
+            spool.append(f"trigger:{n}-{i}", f"T1:U{n}", {"n": i, "pad": padding}, NOW)
+
+    with ThreadPoolExecutor(people + 1) as pool:
+        sealer = pool.submit(seal_in_a_loop)
+        for done in [pool.submit(person, n) for n in range(people)]:
+            done.result(timeout=60)
+        sealing = False
+        assert sealer.result(timeout=60) > 1
+    spool.close()
+    next_start(db)
+    rows = inbox_rows(db)
+    assert len(rows) == people * each
+    for n in range(people):
+        assert [i for key, user, i in rows if user == f"T1:U{n}"] == list(range(each))
+    assert spool.count() == 0

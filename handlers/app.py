@@ -73,13 +73,16 @@ class Bot:
     sealer: SpoolSealer | None = None  # SQLite, worker processes moving: hands them what this process spooled
     integrity: str = "ok"  # the database's quick check at start
     response_urls: ResponseUrls | None = None  # the kept-alive connections answers are posted over
+    schedules: bool = True  # False (no INBOX_WORKERS): reminders, feed reads and RMM pulls are work, left to the
+    # processes that do it, so they never run beside acks
 
     def start(self) -> None:
         """Start the background parts: the workspace cache, the inbox (what an earlier process left) and the
-        scheduler."""
+        scheduler (its lease, and so its jobs, when this process holds it)."""
         self.kit.workspace.start()
         self.start_inbox()
-        self.scheduler.start()
+        if self.schedules:
+            self.scheduler.start()
 
     def start_inbox(self) -> None:
         """Start moving spooled requests and working on recorded ones, beginning with what an earlier process
@@ -93,7 +96,8 @@ class Bot:
     def send_work_to(self, wake: Callable[[], None]) -> None:
         """Requests are worked on in other processes (`patchpolicy serve` with worker processes): this one only
         records and acknowledges, and tells `wake`; the workers also move what is spooled (this process seals
-        it for them), so no database write is left in this process."""
+        it for them), so no database write is left in this process. Nor does it schedule (create_bot: no
+        INBOX_WORKERS here)."""
         spool = self.mover.spool if self.mover is not None else None
         self.mover = None
         self.sealer = SpoolSealer(spool, wake) if spool is not None else None
@@ -184,4 +188,15 @@ def create_bot(
     poll = timedelta(seconds=settings.reminder_poll_seconds)
     scheduler = SchedulerService(db, clock, SlackPoster(client), core.reminders, poll=poll, use_lease=use_lease)
     core.on_plan_changed(scheduler.arm_next)
-    return Bot(app, core, scheduler, workers, kit, runner, mover, integrity=db.integrity(), response_urls=response_urls)
+    return Bot(
+        app,
+        core,
+        scheduler,
+        workers,
+        kit,
+        runner,
+        mover,
+        integrity=db.integrity(),
+        response_urls=response_urls,
+        schedules=settings.inbox_workers > 0,
+    )

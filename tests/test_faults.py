@@ -4,11 +4,13 @@ twice, and the scheduler runs afterwards. Real processes, real signals, a real S
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
 import threading
 import time
+import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
@@ -45,6 +47,16 @@ def inbox_states(db_url: str) -> dict[str, int]:
     if spool:
         spool.close()
     return dict(rows) | ({"spooled": spooled} if spooled else {})
+
+
+def lease_holder_pid(db_url: str) -> int | None:
+    database = Database(db_url)
+    try:
+        with database.read() as session:
+            lease = session.exec(select(SchedulerLease)).first()
+    finally:
+        database.dispose()
+    return int(lease.holder.split(":")[1]) if lease else None
 
 
 def start_questionnaire(fake, db_url: str, tmp_path: Path) -> BotProcess:  # type: ignore[no-untyped-def]
@@ -173,11 +185,13 @@ def test_the_scheduler_survives_the_database_locked_longer_than_the_busy_timeout
 
 
 def test_a_worker_process_runs_what_a_recording_web_process_acknowledged(fake, tmp_path):
-    """`patchpolicy worker` beside a `serve` that only records (INBOX_WORKERS=0): the work happens in the worker."""
+    """`patchpolicy worker` beside a `serve` that only records (INBOX_WORKERS=0): the work, and the scheduler,
+    happen in the worker."""
     db_url = f"sqlite:///{tmp_path / 'split.db'}"
     web = BotProcess(fake, db_url, tmp_path, INBOX_WORKERS="0", WORKER_PROCESSES="0")
     worker = BotProcess(fake, db_url, tmp_path, command="worker")
     try:
+        wait_until(lambda: lease_holder_pid(db_url) == worker.child.pid)
         web.driver.command("new Acme", channel="C0ACME", channel_name="acme-patching", settle=False)
         wait_until(lambda: any(b.get("type") == "actions" for m in fake.posts("DUTECH") for b in m.get("blocks") or []))
         assert web.driver.click(live_prompt(fake), "pp.recommended", settle=False).status == 200
@@ -212,15 +226,22 @@ def test_one_persons_order_holds_across_worker_processes(bot, fake, db_url, tmp_
 
 
 def test_a_worker_process_that_dies_is_started_again_and_the_work_goes_on(fake, tmp_path):
-    """`serve` with one worker process: the worker is killed; another takes its place within seconds and runs the
-    next request's work, and the serving process still stops cleanly."""
+    """`serve` with one worker process: the scheduler runs in the worker, never beside the acks. The worker is
+    killed; another takes its place within seconds, takes the scheduler over and runs the next request's work,
+    and the serving process still stops cleanly."""
     db_url = f"sqlite:///{tmp_path / 'restart.db'}"
     process = BotProcess(fake, db_url, tmp_path, WORKER_PROCESSES="1")
     try:
         wait_until(lambda: len(children_of(process.child.pid)) == 1)
         (first,) = children_of(process.child.pid)
+        wait_until(lambda: lease_holder_pid(db_url) == first)
+        with urllib.request.urlopen(f"http://127.0.0.1:{process.port}/healthz", timeout=5) as response:
+            health = json.loads(response.read())
+        assert health["status"] == "ok" and (health["lease"], health["scheduler"]) == ("elsewhere", "standby")
         os.kill(first, signal.SIGKILL)
         wait_until(lambda: len(set(children_of(process.child.pid)) - {first}) == 1, timeout=10)
+        (second,) = children_of(process.child.pid)
+        wait_until(lambda: lease_holder_pid(db_url) == second, timeout=10)  # a dead holder's lease is taken at once
         process.driver.command("new Acme", channel="C0ACME", channel_name="acme-patching", settle=False)
         wait_until(lambda: any(b.get("type") == "actions" for m in fake.posts("DUTECH") for b in m.get("blocks") or []))
         assert inbox_states(db_url) == {"done": 1}

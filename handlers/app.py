@@ -73,8 +73,7 @@ class Bot:
     sealer: SpoolSealer | None = None  # SQLite, worker processes moving: hands them what this process spooled
     integrity: str = "ok"  # the database's quick check at start
     response_urls: ResponseUrls | None = None  # the kept-alive connections answers are posted over
-    schedules: bool = True  # False (no INBOX_WORKERS): reminders, feed reads and RMM pulls are work, left to the
-    # processes that do it, so they never run beside acks
+    schedules: bool = True  # False with no INBOX_WORKERS: reminders, feeds, RMM pulls run where the work runs
 
     def start(self) -> None:
         """Start the background parts: the workspace cache, the inbox (what an earlier process left) and the
@@ -96,8 +95,8 @@ class Bot:
     def send_work_to(self, wake: Callable[[], None]) -> None:
         """Requests are worked on in other processes (`patchpolicy serve` with worker processes): this one only
         records and acknowledges, and tells `wake`; the workers also move what is spooled (this process seals
-        it for them), so no database write is left in this process. Nor does it schedule (create_bot: no
-        INBOX_WORKERS here)."""
+        it for them), so no database write is left in this process. It runs no work, so it does not schedule
+        either (`schedules`)."""
         spool = self.mover.spool if self.mover is not None else None
         self.mover = None
         self.sealer = SpoolSealer(spool, wake) if spool is not None else None

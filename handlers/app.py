@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from slack_bolt import App
-from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -37,6 +36,7 @@ from handlers.kit import SlackKit
 from handlers.modals import ModalLane, modal_client
 from handlers.reminders import SlackPoster
 from handlers.response_urls import ResponseUrls
+from handlers.web_client import PooledWebClient
 from handlers.workspace import Workspace
 from storage.db import Database
 from storage.spool import Spool
@@ -46,11 +46,12 @@ WORKER_THREADS = 32  # work after the ack: mostly waiting on Slack's Web API
 FOLLOW_UP_THREADS = 4  # a process that only records still tells people of effects stored before the ack
 
 
-def make_client(settings: Settings) -> WebClient:
-    """A WebClient that retries connection errors, 429s (honouring Retry-After) and 5xx answers."""
+def make_client(settings: Settings) -> PooledWebClient:
+    """A WebClient over kept-alive connections that retries connection errors, 429s (honouring Retry-After) and
+    5xx answers."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     kwargs = {"base_url": settings.web_api_url()} if settings.web_api_url() else {}
-    client = WebClient(token=token, timeout=10, **kwargs)
+    client = PooledWebClient(token=token, timeout=10, **kwargs)
     client.retry_handlers = [
         ConnectionErrorRetryHandler(max_retry_count=3),
         RateLimitErrorRetryHandler(max_retry_count=5),
@@ -137,6 +138,8 @@ class Bot:
         self.kit.modals.shutdown()
         if self.response_urls is not None:
             self.response_urls.close()
+        if isinstance(self.app.client, PooledWebClient):
+            self.app.client.close()
         return handed_back
 
 

@@ -20,6 +20,7 @@ from slack_sdk.models.views import View
 from bot.kernel.views import Notice
 from handlers.replies import Replies
 from handlers.scopes import missing_scope_text
+from handlers.web_client import PooledWebClient
 
 log = logging.getLogger(__name__)
 TRIGGER_SECONDS = 3.0
@@ -29,7 +30,7 @@ _EXPIRED = {"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"}
 def modal_client(token: str | None, base_url: str | None) -> WebClient:
     """A WebClient for views.open alone: no retries, and a timeout inside the trigger's life."""
     kwargs = {"base_url": base_url} if base_url else {}
-    client = WebClient(token=token, timeout=int(TRIGGER_SECONDS), **kwargs)
+    client = PooledWebClient(token=token, timeout=int(TRIGGER_SECONDS), **kwargs)
     client.retry_handlers = []
     return client
 

@@ -13,14 +13,17 @@ from pathlib import Path
 import pytest
 from slack_bolt import Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
 from bot.kernel.views import Notice
 from bot.reporting.reports import Report, ReportPost
+from handlers.app import make_client
 from handlers.reminders import SlackPoster
 from handlers.replies import Replies
 from handlers.response_urls import ResponseUrls
 from handlers.scopes import FEATURE_SCOPES, REQUIRED_SCOPES, scopes_for
+from handlers.web_client import PooledWebClient
 from storage.models import Answer, Client, OobReview, PolicyVersion
 from tests.support.fake_slack import MESSAGE_BLOCKS, TOKEN, check_blocks, manifest_scopes
 from tests.support.questionnaire import finish, live_prompt, question_id
@@ -158,6 +161,33 @@ def test_answers_to_commands_travel_over_one_kept_alive_connection(bot, fake):
         bot.command("show acme")
     assert [("Acme: patch management SOP v1" in message_text(a)) for a in fake.responses[before:]] == [True] * 3
     assert len(set(fake.response_peers[before:])) == 1  # no new connection (against Slack: no new TLS session)
+
+
+def test_web_api_calls_travel_over_one_kept_alive_connection_and_a_429_is_still_waited_out(bot, fake):
+    client = make_client(bot.settings)
+    before = len(fake.api_peers)
+    fake.fail("chat.postMessage", 429, error="ratelimited", retry_after=1)
+    for n in range(10):
+        assert client.chat_postMessage(channel="DUTECH", text=f"post {n}")["ok"]
+    assert [m["text"] for m in fake.posts("DUTECH")[-10:]] == [f"post {n}" for n in range(10)]
+    assert len(fake.api_peers) - before == 11  # the refused post was sent again after its Retry-After
+    assert len(set(fake.api_peers[before:])) == 1  # no new connection (against Slack: no new TLS session)
+    client.close()
+
+
+def test_a_web_api_that_cannot_be_reached_is_an_oserror_and_slack_errors_stay_slack_errors(bot, fake):
+    client = make_client(bot.settings)
+    client.retry_handlers = []
+    fake.fail("chat.postMessage", 500, error="internal_error")
+    with pytest.raises(SlackApiError) as refused:
+        client.chat_postMessage(channel="DUTECH", text="hello")
+    assert refused.value.response.status_code == 500 and refused.value.response["error"] == "internal_error"
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    nowhere = PooledWebClient(token=TOKEN, base_url=f"http://127.0.0.1:{port}/api/", timeout=2)
+    with pytest.raises(OSError):
+        nowhere.auth_test()
 
 
 def test_answers_go_through_the_proxy_the_bots_web_client_uses(fake):

@@ -103,6 +103,7 @@ class FakeSlack:
         self.triggers: dict[str, float | None] = {}  # trigger_id -> when it was issued (None once used)
         self.response_posts: dict[str, int] = {}  # response_url path -> posts taken
         self.response_peers: list[tuple[str, int]] = []  # the connection (client address) of each post taken
+        self.api_peers: list[tuple[str, int]] = []  # the connection (client address) of each Web API call
         self.post_delay = 0.0
         self.files_ready = True  # False: Slack has not processed uploads yet, so image blocks naming them fail
         self.socket_url = ""  # what apps.connections.open answers (Socket Mode)
@@ -487,6 +488,8 @@ class FakeSlack:
                 if url.path.startswith("/files-pri/"):
                     self._download(url.path)
                     return
+                with fake._lock:
+                    fake.api_peers.append(self.client_address)
                 raw = raw_bytes.decode()
                 args: dict[str, Any] = dict(parse_qsl(url.query))
                 if raw:

@@ -19,8 +19,9 @@ from slack_sdk.models.attachments import Attachment
 from slack_sdk.models.blocks import Block
 from slack_sdk.webhook import WebhookResponse
 
+from handlers.http_pool import kept_alive
+
 TIMEOUT = urllib3.Timeout(connect=10.0, read=30.0)
-RETRIES = urllib3.Retry(total=2, connect=2, read=False, status=0, redirect=0, other=0)  # never posts twice
 HEADERS = {"Content-Type": "application/json;charset=utf-8"}
 
 
@@ -29,12 +30,7 @@ class ResponseUrls:
     when the bot's WebClient has one (set, or from HTTPS_PROXY), as Bolt's `respond` goes."""
 
     def __init__(self, size: int = 16, proxy: str | None = None) -> None:
-        pooled: dict[str, Any] = {"num_pools": 4, "maxsize": size, "block": False, "timeout": TIMEOUT}
-        self._pool: urllib3.PoolManager = (
-            urllib3.ProxyManager(proxy, retries=RETRIES, **pooled)
-            if proxy
-            else urllib3.PoolManager(retries=RETRIES, **pooled)
-        )
+        self._pool = kept_alive(size, proxy, timeout=TIMEOUT)
 
     def respond(self, response_url: str) -> Respond:
         return PooledRespond(response_url, self._pool)

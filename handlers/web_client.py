@@ -19,7 +19,7 @@ from urllib.request import Request
 import urllib3
 from slack_sdk import WebClient
 
-CONNECT_RETRIES = urllib3.Retry(total=2, connect=2, read=False, status=0, redirect=0, other=0)  # never sends twice
+from handlers.http_pool import kept_alive
 
 
 class PooledWebClient(WebClient):
@@ -28,10 +28,7 @@ class PooledWebClient(WebClient):
 
     def __init__(self, *args: Any, pool_size: int = 16, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        pooled: dict[str, Any] = {"num_pools": 4, "maxsize": pool_size, "block": False, "ssl_context": self.ssl}
-        self._pool: urllib3.PoolManager = (
-            urllib3.ProxyManager(self.proxy, **pooled) if self.proxy else urllib3.PoolManager(**pooled)
-        )
+        self._pool = kept_alive(pool_size, self.proxy, self.ssl)
 
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
         if not url.lower().startswith("http"):  # slack_sdk refuses other schemes (file://): so does its own
@@ -43,12 +40,11 @@ class PooledWebClient(WebClient):
                 body=req.data,  # type: ignore[arg-type]
                 headers={name: str(value) for name, value in req.header_items()},
                 timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout),
-                retries=CONNECT_RETRIES,
             )
         except urllib3.exceptions.ReadTimeoutError as err:
             raise TimeoutError(f"Slack did not answer {url} in {self.timeout} s") from err
         except urllib3.exceptions.HTTPError as err:
-            raise URLError(err.__cause__ or err) from err
+            raise URLError(getattr(err, "reason", None) or err) from err
         headers = HTTPMessage()
         for name, value in answer.headers.items():
             headers[name] = value

@@ -28,7 +28,8 @@ class PooledWebClient(WebClient):
 
     def __init__(self, *args: Any, pool_size: int = 16, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._pool = kept_alive(pool_size, self.proxy, self.ssl)
+        timeout = urllib3.Timeout(connect=self.timeout, read=self.timeout)
+        self._pool = kept_alive(pool_size, self.proxy, self.ssl, timeout)
 
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
         if not url.lower().startswith("http"):  # slack_sdk refuses other schemes (file://): so does its own
@@ -39,7 +40,6 @@ class PooledWebClient(WebClient):
                 url,
                 body=req.data,  # type: ignore[arg-type]
                 headers={name: str(value) for name, value in req.header_items()},
-                timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout),
             )
         except urllib3.exceptions.ReadTimeoutError as err:
             raise TimeoutError(f"Slack did not answer {url} in {self.timeout} s") from err

@@ -62,7 +62,9 @@ class Entry:
 class _Segment:
     """This process's open file, mapped: appended to by every request thread, sealed by one."""
 
-    def __init__(self, folder: Path, capacity: int = CAPACITY) -> None:
+    def __init__(self, folder: Path, line: int = 0) -> None:
+        """A new file of CAPACITY bytes, or of `line` bytes when a line that long must fit."""
+        capacity = max(CAPACITY, line)
         self.name = f"{time.time_ns():020d}-{os.getpid()}"  # sorts by when it was started
         starting = folder / f"{STARTING}{self.name}"
         self.fd = os.open(starting, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
@@ -142,7 +144,7 @@ class Spool:
     def _start(self, size: int) -> _Segment:
         with self._turn:
             if self._segment is None:
-                self._segment = _Segment(self.folder, max(CAPACITY, size))
+                self._segment = _Segment(self.folder, size)
             return self._segment
 
     def seal(self) -> bool:
@@ -161,7 +163,7 @@ class Spool:
         with self._turn:
             if self._segment is not full:
                 return  # sealed or rolled meanwhile
-            self._segment = _Segment(self.folder, max(CAPACITY, size))
+            self._segment = _Segment(self.folder, size)
         self._seal(full)
 
     def _seal(self, segment: _Segment) -> None:

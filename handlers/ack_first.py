@@ -40,8 +40,8 @@ class AckFirstExecutor(Executor):
         with self._cond:
             self._in_flight -= 1
             self._last_request = time.monotonic()
-            if self._queue:  # the workers wait for a task; with none queued, waking them is for nothing
-                self._cond.notify_all()
+            if self._queue:  # as many workers as there are tasks; with none queued, waking one is for nothing
+                self._cond.notify(len(self._queue))
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
         future: Future[Any] = Future()
@@ -49,7 +49,7 @@ class AckFirstExecutor(Executor):
             if self._shutdown:
                 raise RuntimeError("cannot schedule new work after shutdown")
             self._queue.append((time.monotonic(), future, fn, args, kwargs))
-            self._cond.notify_all()
+            self._cond.notify()  # one worker per task: waking all of them cost each task a dozen thread switches
         return future
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
@@ -87,4 +87,5 @@ class AckFirstExecutor(Executor):
             finally:
                 with self._cond:
                     self._running -= 1
-                    self._cond.notify_all()
+                    if self._queue:  # a task held back for the one running may start now
+                        self._cond.notify()

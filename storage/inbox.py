@@ -7,15 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from storage.db import Database
 from storage.models import InboxRequest
 
 OPEN = ("pending", "running")
+REQUEST = InboxRequest.__table__  # statements on the table (Core): the ORM's handling of each execution (its
+# compile state, bulk bookkeeping) cost a worker more than running them; a claim 1.1 -> 0.7 ms of CPU
+C = REQUEST.c
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ def record(db: Database, key: str, user_key: str, body: dict[str, Any], now: dat
 
 
 _RECORD = {  # one statement per dialect, compiled once: a batch is sent as parameters, not new SQL
-    dialect: insert(InboxRequest).on_conflict_do_nothing(index_elements=["key"]).returning(InboxRequest.id)
+    dialect: insert(REQUEST).on_conflict_do_nothing(index_elements=["key"]).returning(C.id)
     for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", postgres_insert))
 }
 
@@ -59,32 +62,25 @@ def _claimable():  # type: ignore[no-untyped-def]
     """Each person's oldest open request (pending, or running), when it is ready to run at :now: pending and
     due, or running with its claim run out (its worker died). Only heads are looked at, so a backlog of one
     person's requests costs one index entry each, not a scan of everything before it."""
-    heads = select(func.min(InboxRequest.id)).where(InboxRequest.state.in_(OPEN)).group_by(InboxRequest.user_key)
+    heads = select(func.min(C.id)).where(C.state.in_(OPEN)).group_by(C.user_key)
     now = bindparam("now")
-    ready = ((InboxRequest.state == "pending") & (InboxRequest.not_before <= now)) | (
-        (InboxRequest.state == "running") & (InboxRequest.claimed_until < now)
-    )
-    return select(InboxRequest.id).where(InboxRequest.id.in_(heads), ready).order_by(InboxRequest.id)
+    ready = ((C.state == "pending") & (C.not_before <= now)) | ((C.state == "running") & (C.claimed_until < now))
+    return select(C.id).where(C.id.in_(heads), ready).order_by(C.id)
 
 
 # Built once, run with parameters: a worker claims after every request it finishes, and building the
 # statements each time cost more than running them.
 _ANY_CLAIMABLE = _claimable().limit(1)
-_TO_CLAIM = _claimable().limit(bindparam("limit")).with_for_update(skip_locked=True, of=InboxRequest)
+_TO_CLAIM = _claimable().limit(bindparam("limit")).with_for_update(skip_locked=True, of=REQUEST)
 _TAKE = (
-    update(InboxRequest)
-    .where(InboxRequest.id.in_(bindparam("ids", expanding=True)))
-    .values(
-        state="running",
-        claimed_by=bindparam("worker"),
-        claimed_until=bindparam("until"),
-        attempts=InboxRequest.attempts + 1,
-    )
-    .returning(InboxRequest.id, InboxRequest.key, InboxRequest.user_key, InboxRequest.body, InboxRequest.attempts)
+    update(REQUEST)
+    .where(C.id.in_(bindparam("ids", expanding=True)))
+    .values(state="running", claimed_by=bindparam("worker"), claimed_until=bindparam("until"), attempts=C.attempts + 1)
+    .returning(C.id, C.key, C.user_key, C.body, C.attempts)
 )
 _END = (
-    update(InboxRequest)
-    .where(InboxRequest.id.in_(bindparam("ids", expanding=True)), InboxRequest.state == "running")
+    update(REQUEST)
+    .where(C.id.in_(bindparam("ids", expanding=True)), C.state == "running")
     .values(state=bindparam("state"), finished_at=bindparam("now"), claimed_until=None, error=bindparam("error"))
 )
 
@@ -132,9 +128,9 @@ def _end(
 def retry(db: Database, request_id: int, when: datetime, error: str) -> None:
     """Put a request back, to run again at `when`."""
     with db.write(ahead=True) as session:
-        session.exec(  # type: ignore[call-overload]
-            update(InboxRequest)
-            .where(InboxRequest.id == request_id, InboxRequest.state == "running")
+        session.execute(
+            update(REQUEST)
+            .where(C.id == request_id, C.state == "running")
             .values(state="pending", not_before=when, claimed_by=None, claimed_until=None, error=error[:500])
         )
 
@@ -142,9 +138,9 @@ def retry(db: Database, request_id: int, when: datetime, error: str) -> None:
 def renew(db: Database, worker: str, ids: list[int], until: datetime) -> None:
     """Keep this worker's claims on requests still running (its heartbeat)."""
     with db.write(ahead=True) as session:
-        session.exec(  # type: ignore[call-overload]
-            update(InboxRequest)
-            .where(InboxRequest.id.in_(ids), InboxRequest.claimed_by == worker, InboxRequest.state == "running")
+        session.execute(
+            update(REQUEST)
+            .where(C.id.in_(ids), C.claimed_by == worker, C.state == "running")
             .values(claimed_until=until)
         )
 
@@ -152,9 +148,9 @@ def renew(db: Database, worker: str, ids: list[int], until: datetime) -> None:
 def release(db: Database, worker: str) -> int:
     """Hand back what this worker still holds (a stop): another process, or the next start, runs it."""
     with db.write(ahead=True) as session:
-        result = session.exec(  # type: ignore[call-overload]
-            update(InboxRequest)
-            .where(InboxRequest.claimed_by == worker, InboxRequest.state == "running")
+        result = session.execute(
+            update(REQUEST)
+            .where(C.claimed_by == worker, C.state == "running")
             .values(state="pending", claimed_by=None, claimed_until=None)
         )
         return int(result.rowcount or 0)
@@ -163,21 +159,19 @@ def release(db: Database, worker: str) -> int:
 def claimers(db: Database) -> list[str]:
     """The workers holding running requests."""
     with db.read() as session:
-        query = select(InboxRequest.claimed_by).where(InboxRequest.state == "running").distinct()
-        return [worker for worker in session.exec(query).all() if worker]
+        query = select(C.claimed_by).where(C.state == "running").distinct()
+        return [worker for worker in session.execute(query).scalars() if worker]
 
 
 def prune(db: Database, before: datetime) -> int:
     """Forget requests finished before `before`."""
     with db.write() as session:
-        result = session.exec(  # type: ignore[call-overload]
-            delete(InboxRequest).where(InboxRequest.state.in_(("done", "failed")), InboxRequest.finished_at < before)
-        )
+        result = session.execute(delete(REQUEST).where(C.state.in_(("done", "failed")), C.finished_at < before))
         return int(result.rowcount or 0)
 
 
 def counts(db: Database) -> dict[str, int]:
     """How many requests are in each state."""
     with db.read() as session:
-        rows = session.exec(select(InboxRequest.state, func.count()).group_by(InboxRequest.state)).all()
+        rows = session.execute(select(C.state, func.count()).group_by(C.state)).all()
     return {state: int(n) for state, n in rows}

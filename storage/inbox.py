@@ -71,10 +71,9 @@ def _claimable():  # type: ignore[no-untyped-def]
 # Built once, run with parameters: a worker claims after every request it finishes, and building the
 # statements each time cost more than running them.
 _ANY_CLAIMABLE = _claimable().limit(1)
-_TO_CLAIM = _claimable().limit(bindparam("limit")).with_for_update(skip_locked=True, of=REQUEST)
-_TAKE = (
+_TAKE = (  # one statement: the claimable rows (locked, skipping rows other workers lock, on PostgreSQL) taken
     update(REQUEST)
-    .where(C.id.in_(bindparam("ids", expanding=True)))
+    .where(C.id.in_(_claimable().limit(bindparam("limit")).with_for_update(skip_locked=True, of=REQUEST)))
     .values(state="running", claimed_by=bindparam("worker"), claimed_until=bindparam("until"), attempts=C.attempts + 1)
     .returning(C.id, C.key, C.user_key, C.body, C.attempts)
 )
@@ -95,10 +94,7 @@ def claim(
         _end(session, finished, now)
         if limit <= 0:
             return []
-        found = session.execute(_TO_CLAIM, {"now": now, "limit": limit}).scalars().all()
-        if not found:
-            return []
-        rows = session.execute(_TAKE, {"ids": list(found), "worker": worker, "until": now + lease}).all()
+        rows = session.execute(_TAKE, {"now": now, "limit": limit, "worker": worker, "until": now + lease}).all()
     return [Claimed(r.id, r.key, r.user_key, dict(r.body), r.attempts) for r in sorted(rows, key=lambda r: r.id)]
 
 

@@ -36,7 +36,7 @@ from handlers.kit import SlackKit
 from handlers.modals import ModalLane, modal_client
 from handlers.reminders import SlackPoster
 from handlers.response_urls import ResponseUrls
-from handlers.web_client import PooledWebClient
+from handlers.web_client import PooledClientMiddleware, PooledWebClient
 from handlers.workspace import Workspace
 from storage.db import Database
 from storage.spool import Spool
@@ -186,6 +186,7 @@ def create_bot(
     app.attach_inbox(db, clock, mover.wake if mover else runner.wake, spool)
     response_urls = ResponseUrls(max(settings.inbox_workers, FOLLOW_UP_THREADS), client.proxy)
     app.use(response_urls.middleware())
+    app.use(PooledClientMiddleware(client))
     register_all(app, core, kit)
     poll = timedelta(seconds=settings.reminder_poll_seconds)
     scheduler = SchedulerService(db, clock, SlackPoster(client), core.reminders, poll=poll, use_lease=use_lease)

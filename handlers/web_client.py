@@ -6,17 +6,24 @@ sends the same requests through one urllib3 pool per client and gives slack_sdk 
 the answer, an HTTPError for a status outside 2xx, a URLError for a connection that failed, a TimeoutError for
 an answer that did not come. So slack_sdk's retry handlers (429 with Retry-After, 5xx, connection errors) and
 the callers' handling of OSError work as before.
+
+Bolt hands each listener a WebClient it makes per request (urllib's, a new connection per call);
+`PooledClientMiddleware` gives listeners the bot's pooled one instead. Bolt makes one per request so that a
+listener changing its client's token cannot touch another's; no listener here changes it.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from http.client import HTTPMessage
 from typing import Any
 from urllib.error import HTTPError, URLError
 from urllib.request import Request
 
 import urllib3
+from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 
 from handlers.http_pool import kept_alive
@@ -58,3 +65,15 @@ class PooledWebClient(WebClient):
     def close(self) -> None:
         """Let go of the idle connections."""
         self._pool.clear()
+
+
+class PooledClientMiddleware(Middleware):
+    """Bolt middleware: the request's `client` (a listener's argument, and what its `say` posts with) is the
+    bot's pooled client."""
+
+    def __init__(self, client: PooledWebClient) -> None:
+        self.client = client
+
+    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
+        req.context["client"] = self.client
+        return next()

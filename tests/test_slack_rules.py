@@ -275,3 +275,14 @@ def test_an_editor_by_admin_role_is_answered_while_slack_is_stalled(fake, make_b
     finally:
         fake.hold.set()
         guarded.stop()
+
+
+def test_a_listeners_web_api_calls_travel_over_the_bots_kept_alive_connection(bot, fake):
+    # Bolt hands each listener a WebClient of its own making (a new connection per call); the bot's is pooled.
+    before = len(fake.api_peers)
+    for name in ("Acme", "Globex", "Initech"):
+        bot.command(f"new {name}")  # each opens a questionnaire in the requester's DM
+    assert [p for p in fake.posts("DUTECH") if "Acme" in message_text(p)]
+    peers = fake.api_peers[before:]
+    assert len(peers) >= 3
+    assert len(set(peers)) == 1

@@ -36,7 +36,7 @@ from handlers.kit import SlackKit
 from handlers.modals import ModalLane, modal_client
 from handlers.reminders import SlackPoster
 from handlers.response_urls import ResponseUrls
-from handlers.web_client import PooledClientMiddleware, PooledWebClient
+from handlers.web_client import KeptAlive, PooledWebClient
 from handlers.workspace import Workspace
 from storage.db import Database
 from storage.spool import Spool
@@ -185,8 +185,7 @@ def create_bot(
     mover = SpoolMover(spool, db, runner.wake) if spool is not None else None
     app.attach_inbox(db, clock, mover.wake if mover else runner.wake, spool)
     response_urls = ResponseUrls(max(settings.inbox_workers, FOLLOW_UP_THREADS), client.proxy)
-    app.use(response_urls.middleware())
-    app.use(PooledClientMiddleware(client))
+    app.use(KeptAlive(client, response_urls))  # listeners' Web API calls and answers over kept-alive connections
     register_all(app, core, kit)
     poll = timedelta(seconds=settings.reminder_poll_seconds)
     scheduler = SchedulerService(db, clock, SlackPoster(client), core.reminders, poll=poll, use_lease=use_lease)

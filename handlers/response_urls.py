@@ -1,20 +1,19 @@
 """Answers through response_urls over connections kept alive between them.
 
 Bolt's `respond` opens a new connection for every post (against Slack, a new TLS session to hooks.slack.com
-too). Here one pool per process (urllib3) keeps them: a middleware gives each request a `respond` that posts
-through it. A post that could not be sent raises OSError, as the standard library's did; Slack's refusals come
-back as the status, for `Replies` to read.
+too). Here one pool per process (urllib3) keeps them: a middleware (`handlers/web_client.py`) gives each
+request a `respond` that posts through it. A post that could not be sent raises OSError, as the standard
+library's did; Slack's refusals come back as the status, for `Replies` to read.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import urllib3
-from slack_bolt import BoltRequest, BoltResponse, Respond
-from slack_bolt.middleware import Middleware
+from slack_bolt import Respond
 from slack_sdk.models.attachments import Attachment
 from slack_sdk.models.blocks import Block
 from slack_sdk.webhook import WebhookResponse
@@ -35,25 +34,8 @@ class ResponseUrls:
     def respond(self, response_url: str) -> Respond:
         return PooledRespond(response_url, self._pool)
 
-    def middleware(self) -> Middleware:
-        """Bolt middleware: the request's `respond` posts through the pool."""
-        return _PooledRespondMiddleware(self)
-
     def close(self) -> None:
         self._pool.clear()
-
-
-class _PooledRespondMiddleware(Middleware):
-    """A middleware class, not a function: Bolt then skips inspecting its arguments on every request (about
-    35 microseconds of each ack's CPU, as profiled)."""
-
-    def __init__(self, urls: ResponseUrls) -> None:
-        self.urls = urls
-
-    def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
-        if req.context.response_url:
-            req.context["respond"] = self.urls.respond(req.context.response_url)
-        return next()
 
 
 class PooledRespond(Respond):

@@ -7,9 +7,10 @@ the answer, an HTTPError for a status outside 2xx, a URLError for a connection t
 an answer that did not come. So slack_sdk's retry handlers (429 with Retry-After, 5xx, connection errors) and
 the callers' handling of OSError work as before.
 
-Bolt hands each listener a WebClient it makes per request (urllib's, a new connection per call);
-`PooledClientMiddleware` gives listeners the bot's pooled one instead. Bolt makes one per request so that a
-listener changing its client's token cannot touch another's; no listener here changes it.
+Bolt hands each listener a WebClient it makes per request (urllib's, a new connection per call), and a
+`respond` that opens one per answer; `KeptAlive` gives listeners the bot's pooled client and a `respond` over
+the response_url pool instead. Bolt makes a client per request so that a listener changing its token cannot
+touch another's; no listener here changes it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 
 from handlers.http_pool import kept_alive
+from handlers.response_urls import ResponseUrls
 
 
 class PooledWebClient(WebClient):
@@ -67,13 +69,17 @@ class PooledWebClient(WebClient):
         self._pool.clear()
 
 
-class PooledClientMiddleware(Middleware):
+class KeptAlive(Middleware):
     """Bolt middleware: the request's `client` (a listener's argument, and what its `say` posts with) is the
-    bot's pooled client."""
+    bot's pooled client, and its `respond` posts through the response_url pool. A middleware class, not a
+    function: Bolt then skips inspecting its arguments on every request (about 35 microseconds of each ack's
+    CPU, as profiled)."""
 
-    def __init__(self, client: PooledWebClient) -> None:
-        self.client = client
+    def __init__(self, client: PooledWebClient, answers: ResponseUrls) -> None:
+        self.client, self.answers = client, answers
 
     def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse:
         req.context["client"] = self.client
+        if req.context.response_url:
+            req.context["respond"] = self.answers.respond(req.context.response_url)
         return next()

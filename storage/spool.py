@@ -10,14 +10,16 @@ The spool is a folder beside the database (`<database>-spool.d`):
   front, so a copy never meets a full disk); a line that does not fit starts the next file.
 - The same process seals its file when told to (after an append, `seal`): the next appends go to a new file,
   the appends in flight on the old one finish, it is cut to what was written and renamed
-  `sealed-<started>-<pid>`. A sealed file is
+  `sealed-<started>-<pid>`. One seal at a time, so files are sealed in the order they were started and a
+  mover never stores a later file's requests before an earlier one's. A sealed file is
   complete: a mover (one at a time in any process, an exclusive `flock` on `mover.lock`) reads it whole,
   stores it in the inbox and deletes it, oldest first.
 - Each process holds an exclusive `flock` on its own file for as long as it appends to it. A file nobody holds
   is a crash's leftover (the kernel lets go of a dead process's locks); a mover seals it and moves it. A file
   is created under a temporary name and renamed to `current-...` only once it is locked, so a mover never
-  takes a new file for a leftover. What the earlier releases left is moved first: their SQLite spool
-  (`<database>-spool`) and their `current` and `sealed-<n>` files.
+  takes a new file for a leftover; a mover removes a temporary file only once it is a minute old (a crash's:
+  a start takes microseconds), never one a living process is starting. What the earlier releases left is
+  moved first: their SQLite spool (`<database>-spool`) and their `current` and `sealed-<n>` files.
 
 The durability is the SQLite spool's (written to the page cache, not fsynced: it survives the process, not
 the machine), and, like SQLite, it needs a local file system. Each line starts with a newline too, so a copy
@@ -28,6 +30,7 @@ serialise.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -49,6 +52,7 @@ log = logging.getLogger(__name__)
 CURRENT, LOCK, SEALED, STARTING = "current", "mover.lock", "sealed-", ".starting-"
 ATTEMPTS = 10  # times an append follows a seal to the next file before it gives up (sealing in a loop)
 CAPACITY = 1 << 20  # bytes a file is made with (a seal every few milliseconds cuts it to what was written)
+STALE_START = 60.0  # seconds after which a file still being started is a crash's (a start takes microseconds)
 
 
 @dataclass(frozen=True)
@@ -67,17 +71,21 @@ class _Segment:
         capacity = max(CAPACITY, line)
         self.name = f"{time.time_ns():020d}-{os.getpid()}"  # sorts by when it was started
         starting = folder / f"{STARTING}{self.name}"
+        self.path = folder / f"{CURRENT}-{self.name}"
         self.fd = os.open(starting, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX)  # alive while held: a mover leaves the file alone
             _allocate(self.fd, capacity)
             self.map = mmap.mmap(self.fd, capacity)
+            try:
+                os.rename(starting, self.path)
+            except OSError:
+                self.map.close()
+                raise
         except OSError:
             os.close(self.fd)
             starting.unlink(missing_ok=True)
             raise
-        self.path = folder / f"{CURRENT}-{self.name}"
-        os.rename(starting, self.path)
         self.capacity, self.end = capacity, 0
         self._reserving = threading.Lock()  # held for two lines, so it is never waited on in practice
         self.writing: deque[None] = deque()  # one item per append in flight (deque operations are atomic)
@@ -116,6 +124,7 @@ class Spool:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._segment: _Segment | None = None  # opened by the first append
         self._turn = threading.Lock()  # starting and sealing segments; never taken by an append in flight
+        self._sealing = threading.Lock()  # one seal at a time: files become `sealed-...` in the order started
 
     @classmethod
     def beside(cls, database_url: str) -> Spool | None:
@@ -150,21 +159,23 @@ class Spool:
     def seal(self) -> bool:
         """Hand what this process appended to the movers: later appends go to a new file, and the current one
         becomes `sealed-...` once the appends in flight are done. False when there was nothing to seal."""
-        with self._turn:
-            segment = self._segment
-            if segment is None or not segment.end:
-                return False
-            self._segment = _Segment(self.folder)  # made here, off the request threads
-        self._seal(segment)
+        with self._sealing:
+            with self._turn:
+                segment = self._segment
+                if segment is None or not segment.end:
+                    return False
+                self._segment = _Segment(self.folder)  # made here, off the request threads
+            self._seal(segment)
         return True
 
     def _roll(self, full: _Segment, size: int) -> None:
         """A request that does not fit: the next file (one of its size if it is larger), the full one sealed."""
-        with self._turn:
-            if self._segment is not full:
-                return  # sealed or rolled meanwhile
-            self._segment = _Segment(self.folder, size)
-        self._seal(full)
+        with self._sealing:
+            with self._turn:
+                if self._segment is not full:
+                    return  # sealed or rolled meanwhile
+                self._segment = _Segment(self.folder, size)
+            self._seal(full)
 
     def _seal(self, segment: _Segment) -> None:
         while segment.writing:  # each is one copy already under way
@@ -216,11 +227,12 @@ class Spool:
                 continue  # its process is alive and appending
             else:
                 suffix = path.name.removeprefix(f"{CURRENT}-") if path.name != CURRENT else "999999999999"
-                os.rename(path, self.folder / f"{SEALED}{suffix}")
+                with contextlib.suppress(FileNotFoundError):  # its process sealed it between the open and the lock
+                    os.rename(path, self.folder / f"{SEALED}{suffix}")
             finally:
                 os.close(fd)
-        for path in self.folder.glob(f"{STARTING}*"):  # a crash while starting a file: nothing was written
-            path.unlink(missing_ok=True)
+        for path in self.folder.glob(f"{STARTING}*"):
+            _remove_stale_start(path)
 
     def _drain_legacy(self, store: Callable[[list[Entry]], int], batch: int) -> int:
         """The earlier release's SQLite spool: moved whole, then deleted; looked for until it is gone (a drain
@@ -254,6 +266,14 @@ class Spool:
         spooled = sum(1 for path in current for _ in _read(path, quiet=True))
         sealed = sum(1 for path in _sealed(self.folder) for _ in _read(path, quiet=True))
         return spooled + sealed + len(self._legacy_entries())
+
+
+def _remove_stale_start(path: Path) -> None:
+    """A file left while being started by a process that crashed (nothing was written to it). A young one is
+    a living process's start, which takes microseconds: removed under it, that start would fail."""
+    with contextlib.suppress(FileNotFoundError):  # renamed to `current-...` meanwhile: started
+        if time.time() - path.stat().st_mtime > STALE_START:
+            path.unlink(missing_ok=True)
 
 
 def _sealed(folder: Path) -> list[Path]:

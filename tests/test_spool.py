@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 import sqlite3
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -119,6 +121,21 @@ def test_a_mover_leaves_a_living_processs_file_alone_until_it_is_sealed(db):
     next_start(db)
     assert inbox_rows(db) == FOUR
     assert Spool.beside(db.url).count() == 0
+
+
+def test_a_mover_removes_a_file_a_crash_left_half_started_but_not_one_a_living_process_is_starting(db):
+    spool = Spool.beside(db.url)
+    crashed = spool.folder / ".starting-00000000000000000001-4242"  # as a process that died mid-start left it
+    crashed.write_bytes(bytes(4096))
+    os.utime(crashed, (time.time() - 120, time.time() - 120))
+    starting = spool.folder / f".starting-{time.time_ns():020d}-{os.getpid()}"  # a start under way, not locked yet
+    starting.write_bytes(b"")
+    spool.append("trigger:1", "T1:UANN", {"n": 1}, NOW)
+    spool.seal()
+    next_start(db)
+    assert not crashed.exists()
+    assert starting.exists()  # removed under it, that start would fail and its request's ack with it
+    assert inbox_rows(db) == FOUR[:1]
 
 
 def test_what_the_earlier_releases_left_is_moved_first_and_once(db):

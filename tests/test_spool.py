@@ -22,7 +22,7 @@ from sqlmodel import select
 from bot.kernel.spool_mover import SpoolMover
 from storage.db import Database
 from storage.models import InboxRequest
-from storage.spool import CAPACITY, Spool
+from storage.spool import CAPACITY, STALE_START, STARTING, Spool
 
 NOW = datetime(2026, 12, 4, 12, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,10 +125,11 @@ def test_a_mover_leaves_a_living_processs_file_alone_until_it_is_sealed(db):
 
 def test_a_mover_removes_a_file_a_crash_left_half_started_but_not_one_a_living_process_is_starting(db):
     spool = Spool.beside(db.url)
-    crashed = spool.folder / ".starting-00000000000000000001-4242"  # as a process that died mid-start left it
+    crashed = spool.folder / f"{STARTING}00000000000000000001-4242"  # as a process that died mid-start left it
     crashed.write_bytes(bytes(4096))
-    os.utime(crashed, (time.time() - 120, time.time() - 120))
-    starting = spool.folder / f".starting-{time.time_ns():020d}-{os.getpid()}"  # a start under way, not locked yet
+    long_ago = time.time() - 2 * STALE_START
+    os.utime(crashed, (long_ago, long_ago))
+    starting = spool.folder / f"{STARTING}{time.time_ns():020d}-{os.getpid()}"  # a start under way, not locked yet
     starting.write_bytes(b"")
     spool.append("trigger:1", "T1:UANN", {"n": 1}, NOW)
     spool.seal()

@@ -76,15 +76,12 @@ class _Segment:
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX)  # alive while held: a mover leaves the file alone
             _allocate(self.fd, capacity)
+            os.rename(starting, self.path)
             self.map = mmap.mmap(self.fd, capacity)
-            try:
-                os.rename(starting, self.path)
-            except OSError:
-                self.map.close()
-                raise
         except OSError:
             os.close(self.fd)
             starting.unlink(missing_ok=True)
+            self.path.unlink(missing_ok=True)
             raise
         self.capacity, self.end = capacity, 0
         self._reserving = threading.Lock()  # held for two lines, so it is never waited on in practice
@@ -159,23 +156,24 @@ class Spool:
     def seal(self) -> bool:
         """Hand what this process appended to the movers: later appends go to a new file, and the current one
         becomes `sealed-...` once the appends in flight are done. False when there was nothing to seal."""
+        return self._hand_over(lambda segment: segment.end > 0)  # the next file made here, off request threads
+
+    def _roll(self, full: _Segment, size: int) -> None:
+        """A request that does not fit: the next file (one of its size if it is larger), the full one sealed
+        (unless it was sealed or rolled meanwhile)."""
+        self._hand_over(lambda segment: segment is full, size)
+
+    def _hand_over(self, due: Callable[[_Segment], bool], size: int = 0) -> bool:
+        """Start the next file and seal the current one, if there is one and `due` holds for it. One seal at a
+        time, so files are sealed in the order they were started."""
         with self._sealing:
             with self._turn:
                 segment = self._segment
-                if segment is None or not segment.end:
+                if segment is None or not due(segment):
                     return False
-                self._segment = _Segment(self.folder)  # made here, off the request threads
+                self._segment = _Segment(self.folder, size)
             self._seal(segment)
         return True
-
-    def _roll(self, full: _Segment, size: int) -> None:
-        """A request that does not fit: the next file (one of its size if it is larger), the full one sealed."""
-        with self._sealing:
-            with self._turn:
-                if self._segment is not full:
-                    return  # sealed or rolled meanwhile
-                self._segment = _Segment(self.folder, size)
-            self._seal(full)
 
     def _seal(self, segment: _Segment) -> None:
         while segment.writing:  # each is one copy already under way

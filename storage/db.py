@@ -26,7 +26,12 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 10_000
 
 
-def _sqlite_setup(engine: Engine, busy_timeout_ms: int) -> None:
+def _sqlite_setup(engine: Engine, busy_timeout_ms: int, immediate: bool = False) -> None:
+    """Each connection in WAL mode with foreign keys on. `immediate`: the engine of read-modify-write
+    transactions, which begin with BEGIN IMMEDIATE and wait for the lock in `_begin_immediate`; its
+    connections keep no busy timeout of their own (once the lock is held, WAL mode has nothing left to wait
+    for), so taking the lock costs no PRAGMA to switch SQLite's own waiting off and on again."""
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         dbapi_connection.isolation_level = None  # SQLAlchemy's begin event emits BEGIN itself
@@ -35,11 +40,13 @@ def _sqlite_setup(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        if immediate:
+            cursor.execute("PRAGMA busy_timeout = 0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
-        if conn.get_execution_options().get("sqlite_immediate"):
+        if immediate:
             _begin_immediate(conn.connection.dbapi_connection, busy_timeout_ms)
         else:
             conn.exec_driver_sql("BEGIN")
@@ -50,21 +57,18 @@ def _begin_immediate(dbapi_connection: sqlite3.Connection, busy_timeout_ms: int)
     busy handler sleeps up to 100 ms between tries, so under steady contention a waiting writer (an ack
     recording its request) can sleep long after the lock was free; this loop notices within a millisecond."""
     deadline = time.monotonic() + busy_timeout_ms / 1000
-    dbapi_connection.execute("PRAGMA busy_timeout = 0")
-    try:
-        while True:
-            try:
-                dbapi_connection.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as err:
-                if ("locked" not in str(err) and "busy" not in str(err)) or time.monotonic() >= deadline:
-                    raise OperationalError("BEGIN IMMEDIATE", None, err) from err
-                time.sleep(random.uniform(0.0002, 0.001))
-    finally:
-        dbapi_connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    while True:
+        try:
+            dbapi_connection.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as err:
+            if ("locked" not in str(err) and "busy" not in str(err)) or time.monotonic() >= deadline:
+                raise OperationalError("BEGIN IMMEDIATE", None, err) from err
+            time.sleep(random.uniform(0.0002, 0.001))
 
 
-SQLITE_POOL = 15  # connections a process keeps and uses at most (SQLAlchemy's default: 5 kept, 10 more opened)
+SQLITE_POOL = 15  # connections a process keeps for reading and uses at most (SQLAlchemy's default: 5 + 10 more)
+WRITE_POOL = 5  # and for writing: the process's writers take turns (storage/turns.py), so one is busy at a time
 
 
 @dataclass
@@ -109,7 +113,8 @@ class Database:
             connect_args = {"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
             self.engine = create_engine(url, connect_args=connect_args, pool_size=SQLITE_POOL, max_overflow=0)
             _sqlite_setup(self.engine, busy_timeout_ms)
-            self._write_engine = self.engine.execution_options(sqlite_immediate=True)
+            self._write_engine = create_engine(url, connect_args=connect_args, pool_size=WRITE_POOL, max_overflow=0)
+            _sqlite_setup(self._write_engine, busy_timeout_ms, immediate=True)
             self._writers = Turns()
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
@@ -187,3 +192,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._write_engine is not self.engine:
+            self._write_engine.dispose()

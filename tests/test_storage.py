@@ -53,6 +53,10 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(db):
     with db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
+    with db.write() as session:  # a write waits for the lock in BEGIN IMMEDIATE's loop, not in SQLite's handler
+        pragma = session.connection().exec_driver_sql
+        assert pragma("PRAGMA journal_mode").scalar() == "wal" and pragma("PRAGMA foreign_keys").scalar() == 1
+        assert pragma("PRAGMA busy_timeout").scalar() == 0
 
 
 def test_one_open_draft_per_client_and_keys_are_unique(db):

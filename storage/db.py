@@ -1,4 +1,4 @@
-"""One engine per process; short sessions; BEGIN IMMEDIATE for read-modify-write on SQLite."""
+"""One engine per process (on SQLite two: reads, and writes that begin with BEGIN IMMEDIATE); short sessions."""
 
 from __future__ import annotations
 

@@ -12,7 +12,9 @@ the bare app, and the worker processes (with PAUSE_WORK=1 only moving the spool;
 runs on into the bare app's rounds).
 
 Run: .venv/bin/python -m bench.bench_ack   (RUNS=2 for a quick look; PAUSE_WORK=1 runs no work: the serving
-process as in production, its worker processes only moving the spool; `help` and `show` only, no end-to-end)
+process as in production, its worker processes only moving the spool; `help` and `show` only, no end-to-end;
+AGAINST_ITSELF=1 puts a second bare app where the bot was, no work at all: the measurement's own spread, what
+a ratio of two equal apps looks like on this machine)
 """
 
 from __future__ import annotations
@@ -49,6 +51,14 @@ RUNS = int(os.environ.get("RUNS", "5"))
 ROUNDS, PER_ROUND = 3, 200
 E2E_BURSTS, E2E_USERS = 5, 50
 PAUSE_WORK = os.environ.get("PAUSE_WORK") == "1"  # separates the ack path's own cost from the work's
+AGAINST_ITSELF = os.environ.get("AGAINST_ITSELF") == "1"  # the bare app against a second copy of itself
+# A message with the questionnaire's button, for a click the bare apps acknowledge (AGAINST_ITSELF: no bot)
+BUTTON_MESSAGE = {
+    "ts": "1.000001",
+    "channel": "DUTECH",
+    "text": "Question 1",
+    "blocks": [{"type": "actions", "block_id": "q", "elements": [{"type": "button", "action_id": "pp.recommended"}]}],
+}
 
 
 class Answers:
@@ -201,12 +211,15 @@ def main() -> None:
         "MSRC_URL": "",
         **({"INBOX_WORKERS": "0"} if PAUSE_WORK else {}),  # the worker processes only move the spool
     }
+    bare_on = ["-m", "bench.processes", "bare", fake.url]
     servers = [
-        spawn(["-m", "handlers", "serve"], everything, env),
-        spawn(["-m", "bench.processes", "bare", fake.url, str(bare_port), str(settings.server_threads)], everything),
+        spawn([*bare_on, str(ours_port), str(settings.server_threads)], everything)
+        if AGAINST_ITSELF
+        else spawn(["-m", "handlers", "serve"], everything, env),
+        spawn([*bare_on, str(bare_port), str(settings.server_threads)], everything),
     ]
     try:
-        wait_until_up(f"http://127.0.0.1:{ours_port}/healthz")
+        wait_until_up(f"http://127.0.0.1:{ours_port}/" if AGAINST_ITSELF else f"http://127.0.0.1:{ours_port}/healthz")
         wait_until_up(f"http://127.0.0.1:{bare_port}/")
         ours, bare = target(fake, f"http://127.0.0.1:{ours_port}"), target(fake, f"http://127.0.0.1:{bare_port}")
         cpu = CpuUse(servers[0].pid, servers[1].pid)
@@ -215,7 +228,7 @@ def main() -> None:
             "show acme": lambda t, u: t.command("show acme", user=u, settle=False),
         }
         if not PAUSE_WORK:  # the questionnaire's first prompt needs the work to run
-            prompt = first_prompt(ours, fake)
+            prompt = BUTTON_MESSAGE if AGAINST_ITSELF else first_prompt(ours, fake)
             button = "button (someone else's draft)"
             sends[button] = lambda t, u: t.click(prompt, "pp.recommended", user=u, settle=False)
         for send in sends.values():  # warm up, and let the start-up planning finish
@@ -245,7 +258,7 @@ def main() -> None:
                     row["bot"].append(p99(mine))
                     row["bare"].append(p99(base))
                     row["ratio"].append(round(p99(mine) / p99(base), 2))
-            if not PAUSE_WORK:
+            if not PAUSE_WORK and not AGAINST_ITSELF:
                 drained.append(drain(url))  # the bursts below measure an answer's time, not the queue before it
                 e2e.append(end_to_end(ours, fake))
         print(json.dumps(summary(figures, e2e, drained, settings), indent=2))

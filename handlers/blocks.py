@@ -54,10 +54,18 @@ class Message:
     blocks: list[Block]
     made: tuple[dict[str, Any], ...] | None = field(default=None, compare=False, repr=False)  # blocks as sent
 
+    @classmethod
+    def made_now(cls, text: str, blocks: list[Block]) -> Message:
+        """A message whose blocks are validated and made into what Slack gets now, once (for one that is kept)."""
+        return cls(text, blocks, tuple(b.to_dict() for b in blocks))
+
+    def sent_blocks(self) -> tuple[dict[str, Any], ...]:
+        """The blocks as Slack gets them."""
+        return self.made if self.made is not None else tuple(b.to_dict() for b in self.blocks)
+
     def as_kwargs(self) -> dict[str, Any]:
-        """What chat.postMessage and a response_url take (each block validated and made once)."""
-        made = self.made if self.made is not None else tuple(b.to_dict() for b in self.blocks)
-        return {"text": self.text, "blocks": list(made)}
+        """What chat.postMessage and a response_url take."""
+        return {"text": self.text, "blocks": list(self.sent_blocks())}
 
 
 def your_time(moment: datetime, fallback: str) -> Safe:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -21,6 +23,7 @@ from handlers.ids import Action
 
 MESSAGE_BLOCKS = 45
 SHOW_BODY_LIMIT = 8_000
+SHOWN_KEPT = 128  # `show` messages kept per process, by view
 
 
 def chunk_text(text: str, limit: int = MAX_SECTION - 100) -> list[str]:
@@ -45,14 +48,15 @@ def chunk_text(text: str, limit: int = MAX_SECTION - 100) -> list[str]:
     return [p for p in pieces if p.strip()] or ["_(empty)_"]
 
 
-def pack(blocks: list[Block], fallback: str) -> list[Message]:
-    """Group blocks into as many messages as Slack's block-count and size limits need."""
+def pack(blocks: list[Block], fallback: str, sent: Sequence[dict[str, Any]] | None = None) -> list[Message]:
+    """Group blocks into as many messages as Slack's block-count and size limits need (`sent`: the blocks as
+    Slack gets them, when they are made already)."""
     messages: list[Message] = []
     current: list[Block] = []
     made: list[dict[str, Any]] = []
     size = 0
-    for block in blocks:
-        as_sent = block.to_dict()
+    for index, block in enumerate(blocks):
+        as_sent = sent[index] if sent is not None else block.to_dict()
         weight = len(str(as_sent))
         if current and (len(current) >= MESSAGE_BLOCKS or size + weight > MESSAGE_TEXT_BUDGET):
             messages.append(Message(fallback, current, tuple(made)))
@@ -125,8 +129,11 @@ def published_message(overview: Overview) -> Message:
     return Message(mrkdwn(f"{overview.client_name}: patch management SOP v{overview.version} published"), blocks)
 
 
+@lru_cache(maxsize=SHOWN_KEPT)
 def show_message(view: ShowView) -> Message:
-    """The ephemeral answer to `show`: the overview with a button per section, or one section."""
+    """The ephemeral answer to `show`: the overview with a button per section, or one section. A view is a
+    value, so the message for one is made once and kept: when a team pulls up the same SOP mid-incident, the
+    blocks are built and validated for the first of them only."""
     o = view.overview
     ref = f"{o.client_id}|{view.section.id if view.section else ''}"
     link = f" · <{o.permalink}|Whole SOP>" if o.permalink else ""
@@ -144,7 +151,7 @@ def show_message(view: ShowView) -> Message:
                 elements=[MarkdownTextObject(text=f"v{o.version}, published by {mrkdwn(o.published_by)}{link}")]
             )
         )
-        return Message(mrkdwn(f"{o.client_name}: patch management SOP v{o.version}"), blocks)
+        return Message.made_now(mrkdwn(f"{o.client_name}: patch management SOP v{o.version}"), blocks)
     body = view.body or ""
     if len(body) > SHOW_BODY_LIMIT:
         body = truncate(body, SHOW_BODY_LIMIT) + "\n_(shortened: open the whole SOP for the rest)_"
@@ -155,7 +162,7 @@ def show_message(view: ShowView) -> Message:
     )
     everything = ButtonElement(text="All sections", action_id=Action.SECTION.of("all"), value=f"{o.client_id}|")
     blocks.append(ActionsBlock(block_id="share", elements=[share, everything]))
-    return Message(mrkdwn(f"{o.client_name} v{o.version}: {view.section.title}"), blocks)
+    return Message.made_now(mrkdwn(f"{o.client_name} v{o.version}: {view.section.title}"), blocks)
 
 
 def shared_message(view: ShowView, user: str) -> Message:

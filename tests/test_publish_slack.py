@@ -66,6 +66,7 @@ def test_a_double_clicked_publish_makes_one_version(bot, fake):
 def test_edit_and_publish_again_make_version_two_and_diff_shows_what_changed(bot, fake):
     finish(bot, fake)
     bot.click(fake.last_post("DUTECH"), "pp.publish")
+    assert "Acme: patch management SOP v1" in message_text(ephemeral(bot.command("show acme")))
 
     response = bot.command("edit acme")
     assert "I've sent you a DM to edit acme" in response.body
@@ -81,6 +82,8 @@ def test_edit_and_publish_again_make_version_two_and_diff_shows_what_changed(bot
     assert "Published Acme Ltd's SOP v2 in #acme-patching." in fake.responses[-1]["text"]
 
     assert [v.version for v in versions(bot)] == [1, 2]
+    shown = message_text(ephemeral(bot.command("show acme")))  # the new version, not the message shown before
+    assert "Acme Ltd: patch management SOP v2" in shown and "v1" not in shown
     history = message_text(bot.command("history acme").json())
     assert history.index("v2") < history.index("v1") and "Tess Tech" in history
     diff = message_text(bot.command("diff acme").json())

@@ -28,8 +28,8 @@ FALLBACK_TEXT = 3000
 def merge(messages: Sequence[Message]) -> list[Message]:
     """The messages' blocks in as few messages as Slack's block-count and size limits allow."""
     fallback = truncate("\n".join(m.text for m in messages if m.text), FALLBACK_TEXT)
-    made = [block for m in messages for block in m.sent_blocks()]
-    return pack([block for m in messages for block in m.blocks], fallback, made)
+    sent = [made for m in messages for made in m.sent_blocks()]  # made once per message, not again in pack
+    return pack([block for m in messages for block in m.blocks], fallback, sent)
 
 
 class Replies:

@@ -219,7 +219,7 @@ def main() -> None:
         spawn([*bare_on, str(bare_port), str(settings.server_threads)], everything),
     ]
     try:
-        wait_until_up(f"http://127.0.0.1:{ours_port}/" if AGAINST_ITSELF else f"http://127.0.0.1:{ours_port}/healthz")
+        wait_until_up(f"http://127.0.0.1:{ours_port}/{'' if AGAINST_ITSELF else 'healthz'}")
         wait_until_up(f"http://127.0.0.1:{bare_port}/")
         ours, bare = target(fake, f"http://127.0.0.1:{ours_port}"), target(fake, f"http://127.0.0.1:{bare_port}")
         cpu = CpuUse(servers[0].pid, servers[1].pid)

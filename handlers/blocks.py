@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -46,6 +47,11 @@ _TYPED_HINTS = {
 }
 
 
+def as_sent(blocks: Sequence[Block]) -> tuple[dict[str, Any], ...]:
+    """Typed blocks validated and made into the dicts Slack gets (slack_sdk's to_dict, the costly part)."""
+    return tuple(b.to_dict() for b in blocks)
+
+
 @dataclass(frozen=True)
 class Message:
     """One Slack message: fallback text and blocks."""
@@ -57,11 +63,11 @@ class Message:
     @classmethod
     def made_now(cls, text: str, blocks: list[Block]) -> Message:
         """A message whose blocks are validated and made into what Slack gets now, once (for one that is kept)."""
-        return cls(text, blocks, tuple(b.to_dict() for b in blocks))
+        return cls(text, blocks, as_sent(blocks))
 
     def sent_blocks(self) -> tuple[dict[str, Any], ...]:
         """The blocks as Slack gets them."""
-        return self.made if self.made is not None else tuple(b.to_dict() for b in self.blocks)
+        return self.made if self.made is not None else as_sent(self.blocks)
 
     def as_kwargs(self) -> dict[str, Any]:
         """What chat.postMessage and a response_url take."""

@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import (
 
 from bot.kernel.escaping import mrkdwn, truncate
 from bot.kernel.views import Overview, PublishOffer, ShowView, TableView, WindowLine
-from handlers.blocks import MAX_SECTION, MESSAGE_TEXT_BUDGET, Message, your_time
+from handlers.blocks import MAX_SECTION, MESSAGE_TEXT_BUDGET, Message, as_sent, your_time
 from handlers.ids import Action
 
 MESSAGE_BLOCKS = 45
@@ -55,14 +55,13 @@ def pack(blocks: list[Block], fallback: str, sent: Sequence[dict[str, Any]] | No
     current: list[Block] = []
     made: list[dict[str, Any]] = []
     size = 0
-    for index, block in enumerate(blocks):
-        as_sent = sent[index] if sent is not None else block.to_dict()
-        weight = len(str(as_sent))
+    for block, sent_block in zip(blocks, sent if sent is not None else as_sent(blocks), strict=True):
+        weight = len(str(sent_block))
         if current and (len(current) >= MESSAGE_BLOCKS or size + weight > MESSAGE_TEXT_BUDGET):
             messages.append(Message(fallback, current, tuple(made)))
             current, made, size = [], [], 0
         current.append(block)
-        made.append(as_sent)
+        made.append(sent_block)
         size += weight
     if current:
         messages.append(Message(fallback, current, tuple(made)))
